@@ -1,0 +1,30 @@
+//! Export jobs: what one is, how it is named, and where it lives in Redis.
+//!
+//! The Redis layout is a public contract that operators query with `redis-cli`:
+//!
+//! ```text
+//! yt:export:queue                    list of job ids; the API LPUSHes, workers pop the other end
+//! yt:export:job:{job_id}             hash: user_id, email, status, created_at, completed_at,
+//!                                    storage_id, download_url, error, plus our additions
+//!                                    (phase, progress_done, progress_total, expires_at, ...)
+//! yt:export:user:{user_id}:latest    the id of the user's most recent job
+//! ```
+//!
+//! The model (ids, statuses, progress, the public [`JobView`]) compiles for the browser too;
+//! the Redis store sits behind the `store` feature.
+
+mod id;
+mod model;
+mod view;
+
+#[cfg(feature = "store")]
+pub mod keys;
+#[cfg(feature = "store")]
+mod store;
+
+pub use id::{InvalidJobId, JobId, archive_filename, job_id_from_filename};
+pub use model::{ExportJob, JobStatus, Phase, Progress};
+pub use view::{JobView, ProgressView};
+
+#[cfg(feature = "store")]
+pub use store::{CompletedExport, JobQueue, JobStore, StoreError, connect_pool};

@@ -1,0 +1,329 @@
+//! The job store on Redis: creating jobs, recording their progress and outcome, and
+//! popping them off the queue.
+
+use std::{collections::HashMap, time::Duration};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use fred::{
+    clients::{Client, Pool},
+    interfaces::{
+        ClientLike, HashesInterface, KeysInterface, ListInterface, LuaInterface,
+        TransactionInterface,
+    },
+    prelude::{Builder, Config, ReconnectPolicy},
+    types::Expiration,
+};
+
+use crate::{ExportJob, JobId, JobStatus, Phase, Progress, keys};
+
+/// How long a job nobody has finished stays visible, so its owner can still see it.
+const UNFINISHED_JOB_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Sets hash fields only on a job that exists, so a late update never resurrects an
+/// expired job as a fragment.
+const UPDATE_EXISTING: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] fred::error::Error),
+
+    #[error("job {job_id} has a bad {field} field: {reason}")]
+    Corrupt { job_id: String, field: &'static str, reason: String },
+}
+
+impl StoreError {
+    /// Whether trying again later can help (Redis down or busy, as opposed to bad data).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Redis(_))
+    }
+}
+
+/// Connects a pool of clients that reconnect with backoff when Redis goes away.
+pub async fn connect_pool(url: &str, size: usize) -> Result<Pool, StoreError> {
+    let config = Config::from_url(url)?;
+    let pool = Builder::from_config(config)
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+        .with_performance_config(|perf| {
+            perf.default_command_timeout = Duration::from_secs(10);
+        })
+        .build_pool(size)?;
+    pool.init().await?;
+    Ok(pool)
+}
+
+/// What the worker records when an archive is published.
+#[derive(Clone, Debug)]
+pub struct CompletedExport {
+    pub storage_id: String,
+    pub download_url: String,
+    pub completed_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub archive_bytes: u64,
+    pub archive_sha256: String,
+    /// How long the job hash stays after completion: a little longer than the archive,
+    /// so the page can say "expired" instead of "not found".
+    pub keep_for: Duration,
+}
+
+/// Job hashes and the per-user index.
+#[derive(Clone)]
+pub struct JobStore {
+    redis: Pool,
+}
+
+impl JobStore {
+    pub fn new(redis: Pool) -> Self {
+        Self { redis }
+    }
+
+    /// Records a new pending job and queues it, in one transaction.
+    pub async fn create(&self, job: &ExportJob) -> Result<(), StoreError> {
+        let key = keys::job(&job.id);
+        let ttl = UNFINISHED_JOB_TTL.as_secs() as i64;
+
+        let trx = self.redis.next().multi();
+        let () = trx.hset(&key, encode(job)).await?;
+        let () = trx.expire(&key, ttl, None).await?;
+        let () = trx
+            .set(
+                keys::latest_for_user(job.user_id),
+                job.id.as_str(),
+                Some(Expiration::EX(ttl)),
+                None,
+                false,
+            )
+            .await?;
+        let () = trx.lpush(keys::QUEUE, job.id.as_str()).await?;
+        let _: fred::types::Value = trx.exec(true).await?;
+
+        tracing::info!(job.id = %job.id, user.id = job.user_id, "export job queued");
+        Ok(())
+    }
+
+    pub async fn get(&self, id: &JobId) -> Result<Option<ExportJob>, StoreError> {
+        let fields: HashMap<String, String> = self.redis.hgetall(keys::job(id)).await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        decode(id, &fields).map(Some)
+    }
+
+    /// The user's most recent job, if its record still exists.
+    pub async fn latest_for_user(&self, user_id: i64) -> Result<Option<ExportJob>, StoreError> {
+        let latest: Option<String> = self.redis.get(keys::latest_for_user(user_id)).await?;
+        let Some(id) = latest.and_then(|raw| JobId::parse(&raw).ok()) else {
+            return Ok(None);
+        };
+        self.get(&id).await
+    }
+
+    /// Marks a job as taken by a worker. Returns false when the job no longer exists.
+    pub async fn mark_processing(
+        &self,
+        id: &JobId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let progress = Progress::new(Phase::Profile, 0, 1);
+        let mut fields = vec![
+            ("status", JobStatus::Processing.as_str().to_owned()),
+            ("started_at", timestamp(now)),
+        ];
+        fields.extend(progress_fields(&progress));
+        self.update(id, fields).await
+    }
+
+    pub async fn record_progress(
+        &self,
+        id: &JobId,
+        progress: &Progress,
+    ) -> Result<bool, StoreError> {
+        self.update(id, progress_fields(progress).into()).await
+    }
+
+    /// Marks a job completed and keeps its record for the archive's lifetime.
+    pub async fn complete(
+        &self,
+        id: &JobId,
+        export: &CompletedExport,
+    ) -> Result<bool, StoreError> {
+        let mut fields = vec![
+            ("status", JobStatus::Completed.as_str().to_owned()),
+            ("completed_at", timestamp(export.completed_at)),
+            ("expires_at", timestamp(export.expires_at)),
+            ("storage_id", export.storage_id.clone()),
+            ("download_url", export.download_url.clone()),
+            ("archive_bytes", export.archive_bytes.to_string()),
+            ("archive_sha256", export.archive_sha256.clone()),
+        ];
+        fields.extend(progress_fields(&Progress::new(Phase::Done, 1, 1)));
+
+        let updated = self.update(id, fields).await?;
+        if updated {
+            let () = self.redis.expire(keys::job(id), export.keep_for.as_secs() as i64, None).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Marks a job failed with a reason the user can read.
+    pub async fn fail(
+        &self,
+        id: &JobId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let fields = vec![
+            ("status", JobStatus::Failed.as_str().to_owned()),
+            ("error", reason.to_owned()),
+            ("completed_at", timestamp(now)),
+        ];
+        self.update(id, fields).await
+    }
+
+    /// Records whether the "ready" email went out (`sent`, or `failed: <reason>`).
+    pub async fn set_email_status(&self, id: &JobId, status: &str) -> Result<bool, StoreError> {
+        self.update(id, vec![("email_status", status.to_owned())]).await
+    }
+
+    /// How many jobs wait in the queue.
+    pub async fn queue_len(&self) -> Result<u64, StoreError> {
+        Ok(self.redis.llen(keys::QUEUE).await?)
+    }
+
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.redis.next().ping(None).await?;
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        id: &JobId,
+        fields: Vec<(&'static str, String)>,
+    ) -> Result<bool, StoreError> {
+        let args: Vec<String> =
+            fields.into_iter().flat_map(|(name, value)| [name.to_owned(), value]).collect();
+        let updated: i64 = self.redis.eval(UPDATE_EXISTING, vec![keys::job(id)], args).await?;
+        Ok(updated == 1)
+    }
+}
+
+/// The worker's end of the queue. It blocks while it waits, so it needs a connection of
+/// its own rather than one of the shared pool's.
+pub struct JobQueue {
+    redis: Client,
+}
+
+impl JobQueue {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config = Config::from_url(url)?;
+        let redis = Builder::from_config(config)
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+            .build()?;
+        redis.init().await?;
+        Ok(Self { redis })
+    }
+
+    /// Waits up to `timeout` for the next job id (BRPOP, the spec's 5 s by default).
+    ///
+    /// An entry that is not a well-formed id is dropped with a warning: it could never
+    /// name a job.
+    pub async fn pop(&self, timeout: Duration) -> Result<Option<JobId>, StoreError> {
+        let popped: Option<(String, String)> =
+            self.redis.brpop(keys::QUEUE, timeout.as_secs_f64()).await?;
+        let Some((_, raw)) = popped else {
+            return Ok(None);
+        };
+        match JobId::parse(&raw) {
+            Ok(id) => Ok(Some(id)),
+            Err(_) => {
+                tracing::warn!(queue.entry_len = raw.len(), "dropped a malformed queue entry");
+                Ok(None)
+            }
+        }
+    }
+
+    pub async fn quit(&self) {
+        let _ = self.redis.quit().await;
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn progress_fields(progress: &Progress) -> [(&'static str, String); 3] {
+    [
+        ("phase", progress.phase.as_str().to_owned()),
+        ("progress_done", progress.done.to_string()),
+        ("progress_total", progress.total.to_string()),
+    ]
+}
+
+fn encode(job: &ExportJob) -> HashMap<&'static str, String> {
+    let mut fields = HashMap::from([
+        ("user_id", job.user_id.to_string()),
+        ("email", job.email.clone()),
+        ("status", job.status.as_str().to_owned()),
+        ("created_at", timestamp(job.created_at)),
+    ]);
+    fields.extend(progress_fields(&job.progress));
+    fields
+}
+
+fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, StoreError> {
+    let corrupt = |field: &'static str, reason: String| StoreError::Corrupt {
+        job_id: id.to_string(),
+        field,
+        reason,
+    };
+    let required = |field: &'static str| {
+        fields.get(field).ok_or_else(|| corrupt(field, "missing".to_owned()))
+    };
+    let optional = |field: &'static str| fields.get(field).filter(|v| !v.is_empty()).cloned();
+    let time = |field: &'static str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        optional(field)
+            .map(|raw| {
+                DateTime::parse_from_rfc3339(&raw)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| corrupt(field, e.to_string()))
+            })
+            .transpose()
+    };
+    let number = |field: &'static str| -> Result<Option<u64>, StoreError> {
+        optional(field)
+            .map(|raw| raw.parse::<u64>().map_err(|e| corrupt(field, e.to_string())))
+            .transpose()
+    };
+
+    let progress = Progress {
+        phase: match optional("phase") {
+            Some(raw) => raw.parse().map_err(|e| corrupt("phase", e))?,
+            None => Phase::Queued,
+        },
+        done: number("progress_done")?.unwrap_or(0),
+        total: number("progress_total")?.unwrap_or(0),
+    };
+
+    Ok(ExportJob {
+        id: id.clone(),
+        user_id: required("user_id")?.parse().map_err(|e| corrupt("user_id", format!("{e}")))?,
+        email: required("email")?.clone(),
+        status: required("status")?.parse().map_err(|e| corrupt("status", e))?,
+        created_at: time("created_at")?.ok_or_else(|| corrupt("created_at", "missing".into()))?,
+        started_at: time("started_at")?,
+        completed_at: time("completed_at")?,
+        expires_at: time("expires_at")?,
+        storage_id: optional("storage_id"),
+        download_url: optional("download_url"),
+        error: optional("error"),
+        progress,
+        archive_bytes: number("archive_bytes")?,
+        archive_sha256: optional("archive_sha256"),
+        email_status: optional("email_status"),
+    })
+}

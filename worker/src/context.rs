@@ -1,0 +1,54 @@
+//! Everything a job needs, connected once at start-up.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use yt_jobs::{JobQueue, JobStore};
+use yt_mail::Mailer;
+use yt_storage::ExportStorage;
+use yt_userdata::Database;
+
+use crate::WorkerArgs;
+
+pub struct WorkerContext {
+    pub args: WorkerArgs,
+    pub jobs: JobStore,
+    pub queue: JobQueue,
+    pub db: Database,
+    pub storage: ExportStorage,
+    pub mailer: Mailer,
+}
+
+impl WorkerContext {
+    /// Connects to Redis, the database and storage, and checks that each answers, so a
+    /// bad setting shows at start-up rather than at the first export.
+    pub async fn connect(args: WorkerArgs) -> anyhow::Result<Arc<Self>> {
+        let backend = args.storage.backend()?;
+        let mailer = args.mail.mailer()?;
+
+        let pool = yt_jobs::connect_pool(&args.redis.redis_url, 2)
+            .await
+            .context("connecting to Redis (YT_REDIS_URL)")?;
+        let queue = JobQueue::connect(&args.redis.redis_url)
+            .await
+            .context("connecting to Redis (YT_REDIS_URL)")?;
+
+        let db = Database::connect(&args.database.database_url)
+            .await
+            .context("connecting to the database (YT_DATABASE_URL)")?;
+        db.migrate().await.context("migrating the database")?;
+
+        let storage = ExportStorage::open(&backend).context("opening storage")?;
+        storage
+            .check()
+            .await
+            .with_context(|| format!("storage backend {} does not answer", backend.name()))?;
+
+        tracing::info!(
+            storage.backend = storage.backend(),
+            mail.transport = mailer.transport_name(),
+            "worker connected"
+        );
+        Ok(Arc::new(Self { args, jobs: JobStore::new(pool), queue, db, storage, mailer }))
+    }
+}
