@@ -19,13 +19,17 @@ pub struct AccountView {
     pub latest_job: Option<JobView>,
 }
 
-/// Signs in and redirects to `next` (a path on this site; the account page otherwise).
+/// Signs in and returns where to go next (a path on this site; the account page
+/// otherwise). A plain form post is redirected there instead.
+///
+/// The page leaves by a full navigation rather than the router's, because `next` may be a
+/// download, which is no page of the app.
 #[server(name = Login, prefix = "/api/fn", endpoint = "login")]
 pub async fn login(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     use ssr::*;
 
     let account = account()?;
@@ -35,8 +39,10 @@ pub async fn login(
     match account.login(&email, &password).await.map_err(AppError::from_account)? {
         Some(user) => {
             crate::auth::sign_in(&session, user.id).await?;
-            leptos_axum::redirect(&next);
-            Ok(())
+            if is_plain_form_post() {
+                leptos_axum::redirect(&next);
+            }
+            Ok(next)
         }
         None => {
             tracing::info!("login refused");

@@ -18,6 +18,7 @@ pub struct ServerArgs {
     /// Answer downloads with `X-Accel-Redirect: /internal/exports/<file>` for nginx to
     /// serve, instead of streaming them (local storage only).
     #[arg(long = "accel-redirect", env = "YT_EXPORT_ACCEL_REDIRECT", default_value_t = false,
+          action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub accel_redirect: bool,
 

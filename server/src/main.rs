@@ -19,7 +19,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Cli { args } = Cli::parse();
+    let Cli { args } = yt_config::parse_or_exit::<Cli>();
     yt_config::init_logging(&args.log);
 
     match serve(args).await {

@@ -48,11 +48,20 @@ pub struct TuningArgs {
     #[arg(long = "batch-size", env = "YT_EXPORT_BATCH_SIZE", default_value_t = 5000,
           value_parser = clap::value_parser!(u32).range(100..=100_000))]
     pub batch_size: u32,
+
+    /// Pause between database pages, to spread an export's load on a busy database
+    /// (also makes progress easy to watch in a demo).
+    #[arg(long = "page-pause-ms", env = "YT_EXPORT_PAGE_PAUSE_MS", default_value_t = 0)]
+    pub page_pause_ms: u64,
 }
 
 impl TuningArgs {
     pub fn poll_timeout(&self) -> Duration {
         Duration::from_secs(self.poll_timeout_secs.max(1))
+    }
+
+    pub fn page_pause(&self) -> Duration {
+        Duration::from_millis(self.page_pause_ms)
     }
 
     pub fn cleanup_interval(&self) -> Duration {

@@ -118,6 +118,7 @@ async fn export(
         expires_at,
         compression_level: ctx.args.tuning.compression_level,
         batch_size: ctx.args.tuning.batch_size,
+        page_pause: ctx.args.tuning.page_pause(),
     };
 
     let (progress_tx, progress_rx) = watch::channel(Progress::new(Phase::Profile, 0, 1));

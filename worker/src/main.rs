@@ -44,7 +44,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = yt_config::parse_or_exit::<Cli>();
     yt_config::init_logging(&cli.args.log);
 
     match execute(cli).await {

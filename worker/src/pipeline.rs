@@ -68,6 +68,7 @@ pub struct ExportPlan<'a> {
     pub expires_at: DateTime<Utc>,
     pub compression_level: u8,
     pub batch_size: u32,
+    pub page_pause: std::time::Duration,
 }
 
 /// The user's profile as `profile.json` holds it.
@@ -98,7 +99,8 @@ pub async fn export_to_storage(
     let (watched_tx, watched_rx) = mpsc::channel(PAGES_IN_FLIGHT);
     let (bytes_tx, bytes_rx) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
 
-    let feeder = feed_rows(db.clone(), plan.user.id, plan.batch_size, subs_tx, watched_tx);
+    let paging = Paging { size: plan.batch_size, pause: plan.page_pause };
+    let feeder = feed_rows(db.clone(), plan.user.id, paging, subs_tx, watched_tx);
     let archive = spawn_archive(plan, subs_rx, watched_rx, bytes_tx, progress.clone());
     let uploader = upload_chunks(upload, bytes_rx);
 
@@ -132,13 +134,13 @@ pub async fn export_to_storage(
 async fn feed_rows(
     db: Database,
     user: UserId,
-    batch_size: u32,
+    paging: Paging,
     subs: mpsc::Sender<Result<Vec<Subscription>, FeedStopped>>,
     watched: mpsc::Sender<Result<Vec<WatchedVideo>, FeedStopped>>,
 ) -> Result<(), ExportError> {
     let mut cursor = 0;
     loop {
-        let page = match db.subscriptions_page(user, cursor, batch_size).await {
+        let page = match db.subscriptions_page(user, cursor, paging.size).await {
             Ok(page) => page,
             Err(error) => {
                 let _ = subs.send(Err(FeedStopped)).await;
@@ -147,6 +149,9 @@ async fn feed_rows(
         };
         if subs.send(Ok(page.items)).await.is_err() {
             return Ok(());
+        }
+        if !paging.pause.is_zero() {
+            tokio::time::sleep(paging.pause).await;
         }
         match page.next_cursor {
             Some(next) => cursor = next,
@@ -157,7 +162,7 @@ async fn feed_rows(
 
     let mut cursor = 0;
     loop {
-        let page = match db.watched_page(user, cursor, batch_size).await {
+        let page = match db.watched_page(user, cursor, paging.size).await {
             Ok(page) => page,
             Err(error) => {
                 let _ = watched.send(Err(FeedStopped)).await;
@@ -167,11 +172,21 @@ async fn feed_rows(
         if watched.send(Ok(page.items)).await.is_err() {
             return Ok(());
         }
+        if !paging.pause.is_zero() {
+            tokio::time::sleep(paging.pause).await;
+        }
         match page.next_cursor {
             Some(next) => cursor = next,
             None => return Ok(()),
         }
     }
+}
+
+/// Page size and the pause between pages.
+#[derive(Clone, Copy)]
+struct Paging {
+    size: u32,
+    pause: std::time::Duration,
 }
 
 /// Tells the archive thread that the rows stopped because a read failed.

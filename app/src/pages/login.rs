@@ -14,9 +14,16 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let error = move || match login.value().get() {
         Some(Err(e)) => Some(e.to_string()),
-        Some(Ok(())) => None,
+        Some(Ok(_)) => None,
         None => failed_before().then(|| crate::AppError::BadCredentials.to_string()),
     };
+
+    // Signed in: leave with a full page load, so `next` may be any URL of the site.
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = login.value().get() {
+            let _ = window().location().assign(&next);
+        }
+    });
 
     view! {
         <section class="card login">

@@ -5,6 +5,7 @@
 //! flatten into their own argument parser; a bad value stops start-up with a message that
 //! names the variable.
 
+mod cli;
 mod logging;
 
 use std::{path::PathBuf, time::Duration};
@@ -14,6 +15,7 @@ use url::Url;
 use yt_mail::{MailError, Mailer};
 use yt_storage::{BackendConfig, GcsConfig};
 
+pub use cli::parse_or_exit;
 pub use logging::{LogArgs, LogFormat, init_logging};
 
 /// A setting that parsed but cannot work, with the variable to fix.

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::JobId;
@@ -190,14 +190,15 @@ pub struct ExportJob {
 }
 
 impl ExportJob {
-    /// A job as the API creates it, before any worker has seen it.
+    /// A job as the API creates it, before any worker has seen it. Times are kept to the
+    /// millisecond, as Redis stores them.
     pub fn new_pending(id: JobId, user_id: i64, email: String, now: DateTime<Utc>) -> Self {
         Self {
             id,
             user_id,
             email,
             status: JobStatus::Pending,
-            created_at: now,
+            created_at: now.trunc_subsecs(3),
             started_at: None,
             completed_at: None,
             expires_at: None,

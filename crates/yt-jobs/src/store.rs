@@ -233,8 +233,13 @@ impl JobQueue {
     /// An entry that is not a well-formed id is dropped with a warning: it could never
     /// name a job.
     pub async fn pop(&self, timeout: Duration) -> Result<Option<JobId>, StoreError> {
+        // fred reports BRPOP's "nothing arrived in time" as a timeout error.
         let popped: Option<(String, String)> =
-            self.redis.brpop(keys::QUEUE, timeout.as_secs_f64()).await?;
+            match self.redis.brpop(keys::QUEUE, timeout.as_secs_f64()).await {
+                Ok(popped) => popped,
+                Err(error) if *error.kind() == fred::error::ErrorKind::Timeout => None,
+                Err(error) => return Err(error.into()),
+            };
         let Some((_, raw)) = popped else {
             return Ok(None);
         };

@@ -3,8 +3,8 @@
 use axum::{
     Json,
     body::Body,
-    extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    extract::{OriginalUri, Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::Utc;
@@ -55,7 +55,7 @@ pub async fn download(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
     Path(filename): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some(user) = app::auth::current_user(&session).await? else {
