@@ -36,7 +36,11 @@ pub async fn login(
     let session = session().await?;
     let next = crate::auth::safe_next(next.as_deref());
 
-    match account.login(&email, &password).await.map_err(AppError::from_account)? {
+    match account
+        .login(&email, &password)
+        .await
+        .map_err(AppError::from_account)?
+    {
         Some(user) => {
             crate::auth::sign_in(&session, user.id).await?;
             if is_plain_form_post() {
@@ -75,15 +79,23 @@ pub async fn get_account() -> Result<AccountView, AppError> {
     let account = account()?;
     let user = signed_in().await?;
 
-    let profile = account.profile(user).await.map_err(AppError::from_account)?;
-    let latest = account.latest_job(user).await.map_err(AppError::from_account)?;
+    let profile = account
+        .profile(user)
+        .await
+        .map_err(AppError::from_account)?;
+    let latest = account
+        .latest_job(user)
+        .await
+        .map_err(AppError::from_account)?;
 
     Ok(AccountView {
         email: profile.user.email,
         display_name: profile.user.display_name,
         subscriptions: profile.counts.subscriptions,
         watched_videos: profile.counts.watched_videos,
-        latest_job: latest.as_ref().map(|job| JobView::new(job, chrono::Utc::now())),
+        latest_job: latest
+            .as_ref()
+            .map(|job| JobView::new(job, chrono::Utc::now())),
     })
 }
 
@@ -95,7 +107,10 @@ pub async fn request_export() -> Result<JobView, AppError> {
     let account = account()?;
     let user = signed_in().await?;
 
-    let job = account.request_export(user).await.map_err(AppError::from_account)?;
+    let job = account
+        .request_export(user)
+        .await
+        .map_err(AppError::from_account)?;
     Ok(JobView::new(&job, chrono::Utc::now()))
 }
 
@@ -107,7 +122,10 @@ pub async fn export_status(job_id: String) -> Result<JobView, AppError> {
     let account = account()?;
     let user = signed_in().await?;
 
-    let job = account.job(user, &job_id).await.map_err(AppError::from_account)?;
+    let job = account
+        .job(user, &job_id)
+        .await
+        .map_err(AppError::from_account)?;
     Ok(JobView::new(&job, chrono::Utc::now()))
 }
 
@@ -136,10 +154,10 @@ mod ssr {
 
     pub async fn signed_in() -> Result<UserId, AppError> {
         let user = crate::auth::current_user(&session().await?).await?;
-        if user.is_none() {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::UNAUTHORIZED);
-            }
+        if user.is_none()
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            response.set_status(http::StatusCode::UNAUTHORIZED);
         }
         user.ok_or(AppError::Unauthorized)
     }

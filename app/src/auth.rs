@@ -9,13 +9,20 @@ const USER_KEY: &str = "user_id";
 
 /// The signed-in user, if any.
 pub async fn current_user(session: &Session) -> Result<Option<UserId>, AppError> {
-    session.get::<i64>(USER_KEY).await.map(|id| id.map(UserId)).map_err(session_error)
+    session
+        .get::<i64>(USER_KEY)
+        .await
+        .map(|id| id.map(UserId))
+        .map_err(session_error)
 }
 
 /// Signs `user` in with a fresh session id, so an id planted before login is worthless.
 pub async fn sign_in(session: &Session, user: UserId) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_KEY, user.0).await.map_err(session_error)
+    session
+        .insert(USER_KEY, user.0)
+        .await
+        .map_err(session_error)
 }
 
 /// Deletes the server-side session.
@@ -55,7 +62,13 @@ mod tests {
             safe_next(Some("/api/account/export/download/yt-export-a.zip")),
             "/api/account/export/download/yt-export-a.zip"
         );
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "account", ""] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "account",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/account", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/account");

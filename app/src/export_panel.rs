@@ -11,7 +11,10 @@ use crate::api::{RequestExport, export_status};
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[component]
-pub fn ExportPanel(initial: Option<JobView>, request: ServerAction<RequestExport>) -> impl IntoView {
+pub fn ExportPanel(
+    initial: Option<JobView>,
+    request: ServerAction<RequestExport>,
+) -> impl IntoView {
     let job = RwSignal::new(initial);
     let poll_failures = RwSignal::new(0u32);
 

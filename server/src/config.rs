@@ -8,11 +8,19 @@ use yt_config::{DatabaseArgs, ExportArgs, LogArgs, RedisArgs, StorageArgs};
 #[derive(Args, Clone, Debug)]
 pub struct ServerArgs {
     /// Address to listen on.
-    #[arg(long = "listen", env = "YT_LISTEN_ADDR", default_value = "127.0.0.1:8000")]
+    #[arg(
+        long = "listen",
+        env = "YT_LISTEN_ADDR",
+        default_value = "127.0.0.1:8000"
+    )]
     pub listen: SocketAddr,
 
     /// Folder with the built site (pkg/ with the WASM, JS and CSS; favicon).
-    #[arg(long = "site-root", env = "YT_SITE_ROOT", default_value = "target/site")]
+    #[arg(
+        long = "site-root",
+        env = "YT_SITE_ROOT",
+        default_value = "target/site"
+    )]
     pub site_root: PathBuf,
 
     /// Answer downloads with `X-Accel-Redirect: /internal/exports/<file>` for nginx to
@@ -23,7 +31,11 @@ pub struct ServerArgs {
     pub accel_redirect: bool,
 
     /// Validity of signed download URLs, for storage that can sign them (GCS).
-    #[arg(long = "signed-url-secs", env = "YT_EXPORT_SIGNED_URL_SECS", default_value_t = 3600)]
+    #[arg(
+        long = "signed-url-secs",
+        env = "YT_EXPORT_SIGNED_URL_SECS",
+        default_value_t = 3600
+    )]
     pub signed_url_secs: u64,
 
     /// Sessions end after this many hours without a request.

@@ -44,7 +44,10 @@ pub async fn pages(session: Session, request: Request, next: Next) -> Response {
 
 /// `/login?next=<this page>`.
 pub fn login_redirect(uri: &Uri) -> Redirect {
-    let target = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/account");
+    let target = uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/account");
     let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
     Redirect::to(&format!("/login?next={next}"))
 }

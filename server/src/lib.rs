@@ -39,7 +39,9 @@ pub async fn build(args: ServerArgs) -> anyhow::Result<Router> {
         .nest("/api", api::router())
         .route("/api/fn/{*name}", post(server_fns))
         .leptos_routes_with_context(&state, routes, context, move || app::shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(axum::middleware::from_fn(guard::pages))
         .layer(sessions)
         .layer(TraceLayer::new_for_http())

@@ -11,7 +11,11 @@ use clap::Parser;
 use server::ServerArgs;
 
 #[derive(Parser)]
-#[command(name = "server", version, about = "Serves the account pages and the export API")]
+#[command(
+    name = "server",
+    version,
+    about = "Serves the account pages and the export API"
+)]
 struct Cli {
     #[command(flatten)]
     args: ServerArgs,

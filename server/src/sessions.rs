@@ -13,10 +13,12 @@ pub fn layer(
     let idle = tower_sessions::cookie::time::Duration::hours(i64::from(
         state.args.session_idle_hours.max(1),
     ));
-    Ok(SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
-        .with_name(COOKIE_NAME)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.args.export.is_https())
-        .with_expiry(Expiry::OnInactivity(idle)))
+    Ok(
+        SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
+            .with_name(COOKIE_NAME)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(state.args.export.is_https())
+            .with_expiry(Expiry::OnInactivity(idle)),
+    )
 }

@@ -57,7 +57,12 @@ impl AppState {
         let presign = Some(Duration::from_secs(args.signed_url_secs.max(1)));
         let account = Account::new(db, JobStore::new(redis.clone()), storage, presign);
         let leptos = leptos_options(&args);
-        Ok(Self { args, account, redis, leptos })
+        Ok(Self {
+            args,
+            account,
+            redis,
+            leptos,
+        })
     }
 }
 

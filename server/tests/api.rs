@@ -13,7 +13,11 @@ async fn without_a_session_every_account_endpoint_answers_401() {
     let app = TestApp::start().await;
     let client = app.client();
 
-    let export = client.post(app.url("/api/account/export")).send().await.unwrap();
+    let export = client
+        .post(app.url("/api/account/export"))
+        .send()
+        .await
+        .unwrap();
     let status = client
         .get(app.url("/api/account/export/status/AAAAAAAAAAAAAAAAAAAAAA"))
         .send()
@@ -86,9 +90,16 @@ async fn login_checks_the_password_and_logout_ends_the_session() {
     let job_id = app.request_export(&client).await;
     assert_eq!(app.status(&client, &job_id).await.0, StatusCode::OK);
 
-    let logout = client.post(app.url("/api/auth/logout")).send().await.unwrap();
+    let logout = client
+        .post(app.url("/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.status(&client, &job_id).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.status(&client, &job_id).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -103,7 +114,10 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
         .await
         .unwrap();
 
-    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("yt_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -115,7 +129,11 @@ async fn export_request_status_and_download_work_end_to_end() {
     let app = TestApp::start().await;
     let client = app.demo().await;
 
-    let response = client.post(app.url("/api/account/export")).send().await.unwrap();
+    let response = client
+        .post(app.url("/api/account/export"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body: Value = response.json().await.unwrap();
     let job_id = body["job_id"].as_str().unwrap().to_owned();
@@ -135,20 +153,33 @@ async fn export_request_status_and_download_work_end_to_end() {
     assert_eq!(done["status"], "completed");
     assert_eq!(done["progress"]["percent"], 100);
     let url = done["download_url"].as_str().unwrap();
-    assert_eq!(url, app.url(&format!("/api/account/export/download/yt-export-{job_id}.zip")));
+    assert_eq!(
+        url,
+        app.url(&format!(
+            "/api/account/export/download/yt-export-{job_id}.zip"
+        ))
+    );
     assert!(done["completed_at"].is_string());
     assert!(done["expires_at"].is_string());
 
     let download = client.get(url).send().await.unwrap();
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.headers()[header::CONTENT_TYPE], "application/zip");
-    let disposition = download.headers()[header::CONTENT_DISPOSITION].to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename=\"youtube-feed-export-"), "{disposition}");
+    let disposition = download.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"youtube-feed-export-"),
+        "{disposition}"
+    );
     let bytes = download.bytes().await.unwrap();
 
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.as_ref())).unwrap();
     let mut watched = String::new();
-    zip.by_name("watched_videos.json").unwrap().read_to_string(&mut watched).unwrap();
+    zip.by_name("watched_videos.json")
+        .unwrap()
+        .read_to_string(&mut watched)
+        .unwrap();
     let watched: Vec<Value> = serde_json::from_str(&watched).unwrap();
     assert_eq!(watched.len(), 2_000);
     assert!(zip.by_name("README.txt").is_ok());
@@ -167,7 +198,9 @@ async fn another_users_job_is_not_found_and_never_downloadable() {
     assert_eq!(body["error"], "not_found");
 
     let download = other
-        .get(app.url(&format!("/api/account/export/download/yt-export-{job_id}.zip")))
+        .get(app.url(&format!(
+            "/api/account/export/download/yt-export-{job_id}.zip"
+        )))
         .send()
         .await
         .unwrap();
@@ -179,12 +212,22 @@ async fn malformed_ids_and_names_answer_400_and_unknown_ones_404() {
     let app = TestApp::start().await;
     let client = app.demo().await;
 
-    for bad in ["short", "AAAAAAAAAAAAAAAAAAAAAA.zip", "%2E%2E%2Fetc%2Fpasswd", "AAAAAAAAAAAAAAAAAAAAA%00"] {
+    for bad in [
+        "short",
+        "AAAAAAAAAAAAAAAAAAAAAA.zip",
+        "%2E%2E%2Fetc%2Fpasswd",
+        "AAAAAAAAAAAAAAAAAAAAA%00",
+    ] {
         let (status, body) = app.status(&client, bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(body["error"], "bad_request");
     }
-    for bad in ["export.zip", "yt-export-short.zip", "..%2F..%2Fapp.db", "yt-export-AAAAAAAAAAAAAAAAAAAAAA.tar"] {
+    for bad in [
+        "export.zip",
+        "yt-export-short.zip",
+        "..%2F..%2Fapp.db",
+        "yt-export-AAAAAAAAAAAAAAAAAAAAAA.tar",
+    ] {
         let response = client
             .get(app.url(&format!("/api/account/export/download/{bad}")))
             .send()
@@ -210,7 +253,9 @@ async fn a_download_before_completion_is_refused_as_not_ready() {
     let job_id = app.request_export(&client).await;
 
     let response = client
-        .get(app.url(&format!("/api/account/export/download/yt-export-{job_id}.zip")))
+        .get(app.url(&format!(
+            "/api/account/export/download/yt-export-{job_id}.zip"
+        )))
         .send()
         .await
         .unwrap();
@@ -224,10 +269,17 @@ async fn an_archive_deleted_by_cleanup_answers_410() {
     let client = app.demo().await;
     let job_id = app.request_export(&client).await;
     app.run_worker_once().await;
-    std::fs::remove_file(app.dir.path().join(format!("exports/yt-export-{job_id}.zip"))).unwrap();
+    std::fs::remove_file(
+        app.dir
+            .path()
+            .join(format!("exports/yt-export-{job_id}.zip")),
+    )
+    .unwrap();
 
     let response = client
-        .get(app.url(&format!("/api/account/export/download/yt-export-{job_id}.zip")))
+        .get(app.url(&format!(
+            "/api/account/export/download/yt-export-{job_id}.zip"
+        )))
         .send()
         .await
         .unwrap();
@@ -243,7 +295,9 @@ async fn with_accel_redirect_nginx_is_told_which_file_to_serve() {
     app.run_worker_once().await;
 
     let response = client
-        .get(app.url(&format!("/api/account/export/download/yt-export-{job_id}.zip")))
+        .get(app.url(&format!(
+            "/api/account/export/download/yt-export-{job_id}.zip"
+        )))
         .send()
         .await
         .unwrap();

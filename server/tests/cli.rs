@@ -19,11 +19,17 @@ const VARIABLES: &[&str] = &[
 
 #[test]
 fn help_lists_every_variable() {
-    let out = Command::new(env!("CARGO_BIN_EXE_server")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--help")
+        .output()
+        .unwrap();
 
     let help = String::from_utf8(out.stdout).unwrap();
     for variable in VARIABLES {
-        assert!(help.contains(variable), "{variable} missing from --help:\n{help}");
+        assert!(
+            help.contains(variable),
+            "{variable} missing from --help:\n{help}"
+        );
     }
 }
 
@@ -35,7 +41,10 @@ fn a_bad_value_stops_start_up_naming_the_variable() {
         ("YT_EXPORT_STORAGE_BACKEND", "floppy"),
         ("YT_LISTEN_ADDR", "localhost"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_server")).env(variable, value).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_server"))
+            .env(variable, value)
+            .output()
+            .unwrap();
 
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);

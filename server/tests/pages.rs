@@ -12,7 +12,10 @@ async fn the_account_page_needs_a_session() {
     let response = app.client().get(app.url("/account")).send().await.unwrap();
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[header::LOCATION], "/login?next=%2Faccount");
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/login?next=%2Faccount"
+    );
     let home = app.client().get(app.url("/")).send().await.unwrap();
     assert_eq!(home.headers()[header::LOCATION], "/account");
 }
@@ -36,12 +39,21 @@ async fn the_account_page_renders_the_profile_and_the_export_button() {
 async fn the_login_page_renders_and_a_signed_in_visitor_moves_on() {
     let app = TestApp::start().await;
 
-    let page = app.client().get(app.url("/login?next=%2Faccount")).send().await.unwrap();
+    let page = app
+        .client()
+        .get(app.url("/login?next=%2Faccount"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Sign in"));
 
     let client = app.demo().await;
-    let response = client.get(app.url("/login?next=%2Faccount")).send().await.unwrap();
+    let response = client
+        .get(app.url("/login?next=%2Faccount"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[header::LOCATION], "/account");
 }
@@ -55,7 +67,11 @@ async fn a_plain_form_login_redirects_to_next() {
         .post(app.url("/api/fn/login"))
         .header(header::ACCEPT, "text/html")
         .header(header::REFERER, app.url("/login?next=%2Faccount"))
-        .form(&[("email", "demo@example.com"), ("password", "demo-export-123"), ("next", "/account")])
+        .form(&[
+            ("email", "demo@example.com"),
+            ("password", "demo-export-123"),
+            ("next", "/account"),
+        ])
         .send()
         .await
         .unwrap();
@@ -85,7 +101,14 @@ async fn a_plain_form_export_request_queues_a_job_and_returns_to_the_page() {
     // Leptos returns to the Referer, with an empty query (no error to report).
     let location = response.headers()[header::LOCATION].to_str().unwrap();
     assert_eq!(location.trim_end_matches('?'), app.url("/account"));
-    let page = client.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("data-status=\"pending\""), "{page}");
 }
 

@@ -30,7 +30,9 @@ pub async fn remove_expired(
         if yt_jobs::job_id_from_filename(&object.key).is_err() {
             continue;
         }
-        let expired = object.last_modified.is_some_and(|modified| modified < cutoff);
+        let expired = object
+            .last_modified
+            .is_some_and(|modified| modified < cutoff);
         if !expired {
             report.kept += 1;
             continue;

@@ -49,6 +49,13 @@ impl WorkerContext {
             mail.transport = mailer.transport_name(),
             "worker connected"
         );
-        Ok(Arc::new(Self { args, jobs: JobStore::new(pool), queue, db, storage, mailer }))
+        Ok(Arc::new(Self {
+            args,
+            jobs: JobStore::new(pool),
+            queue,
+            db,
+            storage,
+            mailer,
+        }))
     }
 }

@@ -59,7 +59,12 @@ async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome>
         tracing::warn!(job.status = %job.status, "job is not pending; skipping");
         return Ok(Outcome::Skipped);
     }
-    if !ctx.jobs.mark_processing(id, Utc::now()).await.context("marking the job")? {
+    if !ctx
+        .jobs
+        .mark_processing(id, Utc::now())
+        .await
+        .context("marking the job")?
+    {
         return Ok(Outcome::Skipped);
     }
     tracing::info!(user.id = job.user_id, "export started");
@@ -81,7 +86,10 @@ async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome>
                 duration_ms = started.elapsed().as_millis() as u64,
                 "export failed"
             );
-            ctx.jobs.fail(id, failure.reason, Utc::now()).await.context("recording the failure")?;
+            ctx.jobs
+                .fail(id, failure.reason, Utc::now())
+                .await
+                .context("recording the failure")?;
             Ok(Outcome::Failed)
         }
     }
@@ -93,7 +101,10 @@ async fn export(
     job: &ExportJob,
 ) -> Result<(CompletedExport, Option<String>), UserFacing> {
     let generic = "We could not build your export. Please try again later.";
-    let internal = |cause: anyhow::Error| UserFacing { reason: generic, cause };
+    let internal = |cause: anyhow::Error| UserFacing {
+        reason: generic,
+        cause,
+    };
 
     let user = ctx
         .db
@@ -105,7 +116,12 @@ async fn export(
             reason: "Your account no longer exists.",
             cause: anyhow::anyhow!("user {} not found", job.user_id),
         })?;
-    let counts = ctx.db.counts(user.id).await.context("counting rows").map_err(internal)?;
+    let counts = ctx
+        .db
+        .counts(user.id)
+        .await
+        .context("counting rows")
+        .map_err(internal)?;
 
     let key = archive_filename(&job.id);
     let generated_at = Utc::now();
@@ -122,7 +138,11 @@ async fn export(
     };
 
     let (progress_tx, progress_rx) = watch::channel(Progress::new(Phase::Profile, 0, 1));
-    let publisher = tokio::spawn(publish_progress(ctx.jobs.clone(), job.id.clone(), progress_rx));
+    let publisher = tokio::spawn(publish_progress(
+        ctx.jobs.clone(),
+        job.id.clone(),
+        progress_rx,
+    ));
     let written = pipeline::export_to_storage(&ctx.db, &ctx.storage, &plan, &progress_tx).await;
     drop(progress_tx);
     let _ = publisher.await;
@@ -184,7 +204,11 @@ async fn notify(
     });
     let recipient = mask_address(&job.email);
 
-    let status = match ctx.mailer.send(&job.email, &subject, text, html, job.id.as_str()).await {
+    let status = match ctx
+        .mailer
+        .send(&job.email, &subject, text, html, job.id.as_str())
+        .await
+    {
         Ok(sent) => {
             tracing::info!(
                 mail.to = %recipient,

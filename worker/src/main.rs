@@ -16,7 +16,11 @@ use worker::{WorkerArgs, WorkerContext, cleanup, runner};
 use yt_userdata::{Database, seed};
 
 #[derive(Parser)]
-#[command(name = "worker", version, about = "Builds data exports from the Redis queue")]
+#[command(
+    name = "worker",
+    version,
+    about = "Builds data exports from the Redis queue"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,7 +68,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             runner::cancel_on_signal(shutdown.clone());
             runner::run(ctx, shutdown).await;
         }
-        Command::Seed { heavy_user, watched } => {
+        Command::Seed {
+            heavy_user,
+            watched,
+        } => {
             let db = Database::connect(&cli.args.database.database_url)
                 .await
                 .context("connecting to the database (YT_DATABASE_URL)")?;

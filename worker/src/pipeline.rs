@@ -99,7 +99,10 @@ pub async fn export_to_storage(
     let (watched_tx, watched_rx) = mpsc::channel(PAGES_IN_FLIGHT);
     let (bytes_tx, bytes_rx) = mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
 
-    let paging = Paging { size: plan.batch_size, pause: plan.page_pause };
+    let paging = Paging {
+        size: plan.batch_size,
+        pause: plan.page_pause,
+    };
     let feeder = feed_rows(db.clone(), plan.user.id, paging, subs_tx, watched_tx);
     let archive = spawn_archive(plan, subs_rx, watched_rx, bytes_tx, progress.clone());
     let uploader = upload_chunks(upload, bytes_rx);
@@ -287,7 +290,10 @@ struct ChunkWriter {
 
 impl ChunkWriter {
     fn new(sender: mpsc::Sender<Bytes>) -> Self {
-        Self { buffer: BytesMut::with_capacity(UPLOAD_CHUNK), sender }
+        Self {
+            buffer: BytesMut::with_capacity(UPLOAD_CHUNK),
+            sender,
+        }
     }
 
     fn send_buffer(&mut self) -> io::Result<()> {

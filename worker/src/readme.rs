@@ -31,9 +31,16 @@ pub fn render(
     let _ = writeln!(text);
     let _ = writeln!(text, "Account:       {}", user.email);
     let _ = writeln!(text, "Generated at:  {}", stamp(generated_at));
-    let _ = writeln!(text, "Download until {} (the archive is deleted afterwards)", stamp(expires_at));
+    let _ = writeln!(
+        text,
+        "Download until {} (the archive is deleted afterwards)",
+        stamp(expires_at)
+    );
     let _ = writeln!(text);
-    let _ = writeln!(text, "This archive holds everything the service stores about you:");
+    let _ = writeln!(
+        text,
+        "This archive holds everything the service stores about you:"
+    );
     let _ = writeln!(text);
     for entry in entries {
         let _ = writeln!(text, "  {}", entry.name);
@@ -50,12 +57,27 @@ pub fn render(
     }
     let _ = writeln!(text);
     let _ = writeln!(text, "About the files:");
-    let _ = writeln!(text, "- All files are UTF-8. The .json files are standard JSON; lists");
+    let _ = writeln!(
+        text,
+        "- All files are UTF-8. The .json files are standard JSON; lists"
+    );
     let _ = writeln!(text, "  hold one entry per line.");
-    let _ = writeln!(text, "- Times are ISO 8601 in UTC (for example 2024-05-01T12:00:00Z).");
-    let _ = writeln!(text, "- Your password is stored only as a one-way hash and is not included.");
-    let _ = writeln!(text, "- Channel and video ids are YouTube's: a channel is at");
-    let _ = writeln!(text, "  https://www.youtube.com/channel/<channel_id>, a video at");
+    let _ = writeln!(
+        text,
+        "- Times are ISO 8601 in UTC (for example 2024-05-01T12:00:00Z)."
+    );
+    let _ = writeln!(
+        text,
+        "- Your password is stored only as a one-way hash and is not included."
+    );
+    let _ = writeln!(
+        text,
+        "- Channel and video ids are YouTube's: a channel is at"
+    );
+    let _ = writeln!(
+        text,
+        "  https://www.youtube.com/channel/<channel_id>, a video at"
+    );
     let _ = writeln!(text, "  https://www.youtube.com/watch?v=<video_id>.");
     text
 }

@@ -25,9 +25,13 @@ async fn only_archives_past_their_ttl_are_deleted() {
     write_aged(&fresh, Duration::from_secs(60));
     write_aged(&almost, Duration::from_secs(23 * 3600));
 
-    let report = remove_expired(&worker.ctx.storage, Duration::from_secs(24 * 3600), Utc::now())
-        .await
-        .unwrap();
+    let report = remove_expired(
+        &worker.ctx.storage,
+        Duration::from_secs(24 * 3600),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(report.deleted, 1);
     assert_eq!(report.kept, 2);

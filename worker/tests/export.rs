@@ -14,7 +14,12 @@ use yt_userdata::seed;
 async fn demo_export_holds_every_row_and_a_readme() {
     let worker = TestWorker::start().await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -22,17 +27,25 @@ async fn demo_export_holds_every_row_and_a_readme() {
     let job = worker.jobs().get(&id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     assert_eq!(job.progress.phase, Phase::Done);
-    assert_eq!(job.storage_id.as_deref(), Some(yt_jobs::archive_filename(&id).as_str()));
+    assert_eq!(
+        job.storage_id.as_deref(),
+        Some(yt_jobs::archive_filename(&id).as_str())
+    );
     assert_eq!(
         job.download_url.as_deref(),
-        Some(format!("http://exports.test/api/account/export/download/yt-export-{id}.zip").as_str())
+        Some(
+            format!("http://exports.test/api/account/export/download/yt-export-{id}.zip").as_str()
+        )
     );
     assert!(job.expires_at.unwrap() > job.completed_at.unwrap());
     assert_eq!(job.email_status.as_deref(), Some("sent"));
 
     let archive = worker.archive_path(&id);
     assert_unzips(&archive);
-    assert_eq!(std::fs::metadata(&archive).unwrap().len(), job.archive_bytes.unwrap());
+    assert_eq!(
+        std::fs::metadata(&archive).unwrap().len(),
+        job.archive_bytes.unwrap()
+    );
 
     let profile = read_entry(&archive, "profile.json");
     assert_eq!(profile["email"], seed::DEMO_EMAIL);
@@ -50,16 +63,24 @@ async fn demo_export_holds_every_row_and_a_readme() {
     let watched = watched.as_array().unwrap();
     assert_eq!(watched.len(), 2_000);
     let stamp = watched[0]["watched_at"].as_str().unwrap();
-    assert!(chrono::DateTime::parse_from_rfc3339(stamp).is_ok() && stamp.ends_with('Z'), "{stamp}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok() && stamp.ends_with('Z'),
+        "{stamp}"
+    );
     assert!(watched.iter().any(|v| {
-        v["title"].as_str().is_some_and(|t| t.contains('"') && t.contains('\\'))
+        v["title"]
+            .as_str()
+            .is_some_and(|t| t.contains('"') && t.contains('\\'))
     }));
 
     let readme = {
         use std::io::Read;
         let mut zip = zip::ZipArchive::new(std::fs::File::open(&archive).unwrap()).unwrap();
         let mut text = String::new();
-        zip.by_name("README.txt").unwrap().read_to_string(&mut text).unwrap();
+        zip.by_name("README.txt")
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
         text
     };
     assert!(readme.contains("watched_videos.json"));
@@ -73,10 +94,9 @@ async fn demo_export_holds_every_row_and_a_readme() {
 #[tokio::test]
 async fn a_user_with_100_000_watched_videos_exports_completely() {
     let worker = TestWorker::start().await;
-    let heavy =
-        seed::seed_heavy_user(worker.db(), "heavy@example.com", "heavy-pass-123", 100_000)
-            .await
-            .unwrap();
+    let heavy = seed::seed_heavy_user(worker.db(), "heavy@example.com", "heavy-pass-123", 100_000)
+        .await
+        .unwrap();
 
     let id = worker.queue_export(&heavy).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -94,22 +114,44 @@ async fn exports_run_on_postgres_too() {
     let postgres = Postgres::start();
     let worker = TestWorker::start_with(Some(postgres.url()), &[]).await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
 
     let archive = worker.archive_path(&id);
     assert_unzips(&archive);
-    assert_eq!(read_entry(&archive, "watched_videos.json").as_array().unwrap().len(), 2_000);
-    assert_eq!(read_entry(&archive, "subscriptions.json").as_array().unwrap().len(), 50);
+    assert_eq!(
+        read_entry(&archive, "watched_videos.json")
+            .as_array()
+            .unwrap()
+            .len(),
+        2_000
+    );
+    assert_eq!(
+        read_entry(&archive, "subscriptions.json")
+            .as_array()
+            .unwrap()
+            .len(),
+        50
+    );
 }
 
 #[tokio::test]
 async fn a_deleted_user_fails_the_job_with_a_reason() {
     let worker = TestWorker::start().await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let other = worker.db().verify_login(seed::OTHER_EMAIL, seed::OTHER_PASSWORD).await.unwrap().unwrap();
+    let other = worker
+        .db()
+        .verify_login(seed::OTHER_EMAIL, seed::OTHER_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
     let id = worker.queue_export(&other).await;
     worker.db().delete_user(other.id).await.unwrap();
 
@@ -125,7 +167,12 @@ async fn a_deleted_user_fails_the_job_with_a_reason() {
 async fn broken_storage_fails_the_job_and_leaves_no_archive() {
     let worker = TestWorker::start().await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
     let id = worker.queue_export(&demo).await;
 
     // The export folder turns into a plain file: every write into it fails.
@@ -136,18 +183,35 @@ async fn broken_storage_fails_the_job_and_leaves_no_archive() {
 
     let job = worker.jobs().get(&id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Failed);
-    assert!(job.error.as_deref().unwrap().contains("could not build your export"), "{job:?}");
+    assert!(
+        job.error
+            .as_deref()
+            .unwrap()
+            .contains("could not build your export"),
+        "{job:?}"
+    );
     assert!(job.download_url.is_none());
-    assert!(std::fs::read_dir(worker.outbox_dir()).map(|d| d.count()).unwrap_or(0) == 0);
+    assert!(
+        std::fs::read_dir(worker.outbox_dir())
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0
+    );
 }
 
 #[tokio::test]
 async fn the_ready_email_goes_through_real_smtp_with_the_link() {
     let smtp = SmtpCapture::start();
     let url = format!("--smtp-url={}", smtp.url());
-    let worker = TestWorker::start_with(None, &[&url, "--mail-from=Exports <exports@feeds.test>"]).await;
+    let worker =
+        TestWorker::start_with(None, &[&url, "--mail-from=Exports <exports@feeds.test>"]).await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -156,9 +220,17 @@ async fn the_ready_email_goes_through_real_smtp_with_the_link() {
     assert_eq!(mails.len(), 1);
     let mail = mails[0].decoded();
     assert!(mail.contains("To: demo@example.com"), "{mail}");
-    assert!(mail.contains("From: Exports <exports@feeds.test>"), "{mail}");
-    assert!(mail.contains(&format!("Message-ID: <export.{id}.")), "{mail}");
-    assert!(mail.contains(&format!("http://exports.test/api/account/export/download/yt-export-{id}.zip")));
+    assert!(
+        mail.contains("From: Exports <exports@feeds.test>"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&format!("Message-ID: <export.{id}.")),
+        "{mail}"
+    );
+    assert!(mail.contains(&format!(
+        "http://exports.test/api/account/export/download/yt-export-{id}.zip"
+    )));
     assert!(mail.contains("text/html"));
 }
 
@@ -168,14 +240,22 @@ async fn a_failed_email_leaves_the_export_completed() {
     let dead = format!("--smtp-url=smtp://127.0.0.1:{}", yt_testkit::free_port());
     let worker = TestWorker::start_with(None, &[&dead]).await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
 
     let job = worker.jobs().get(&id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed);
-    assert!(job.email_status.as_deref().unwrap().starts_with("failed"), "{job:?}");
+    assert!(
+        job.email_status.as_deref().unwrap().starts_with("failed"),
+        "{job:?}"
+    );
     assert_unzips(&worker.archive_path(&id));
 }
 
@@ -183,12 +263,23 @@ async fn a_failed_email_leaves_the_export_completed() {
 async fn a_job_already_taken_is_not_run_twice() {
     let worker = TestWorker::start().await;
     seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker.db().verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await.unwrap().unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
 
-    assert_eq!(worker::job::run(&worker.ctx, &id).await.unwrap(), Outcome::Skipped);
+    assert_eq!(
+        worker::job::run(&worker.ctx, &id).await.unwrap(),
+        Outcome::Skipped
+    );
 
     let unknown = yt_jobs::JobId::generate();
-    assert_eq!(worker::job::run(&worker.ctx, &unknown).await.unwrap(), Outcome::Skipped);
+    assert_eq!(
+        worker::job::run(&worker.ctx, &unknown).await.unwrap(),
+        Outcome::Skipped
+    );
 }

@@ -34,11 +34,11 @@ pub fn AccountPage() -> impl IntoView {
                                     <dd id="profile-email">{account.email.clone()}</dd>
                                     <dt>"Subscriptions"</dt>
                                     <dd id="profile-subscriptions">
-                                        {format_count(account.subscriptions)}
+                                        {yt_jobs::thousands(account.subscriptions)}
                                     </dd>
                                     <dt>"Watched videos"</dt>
                                     <dd id="profile-watched">
-                                        {format_count(account.watched_videos)}
+                                        {yt_jobs::thousands(account.watched_videos)}
                                     </dd>
                                 </dl>
                                 <ActionForm action=logout attr:class="inline">
@@ -64,17 +64,4 @@ pub fn AccountPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// 2000 as "2,000".
-pub(crate) fn format_count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }

@@ -8,7 +8,12 @@ use crate::api::Login;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/account".to_owned());
+    let next = move || {
+        query
+            .read()
+            .get("next")
+            .unwrap_or_else(|| "/account".to_owned())
+    };
     let failed_before = move || query.read().get("failed").is_some();
 
     let login = ServerAction::<Login>::new();

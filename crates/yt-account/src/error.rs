@@ -33,13 +33,21 @@ pub enum AccountError {
 
 impl From<DbError> for AccountError {
     fn from(e: DbError) -> Self {
-        if e.is_transient() { Self::Unavailable(e.into()) } else { Self::Internal(e.into()) }
+        if e.is_transient() {
+            Self::Unavailable(e.into())
+        } else {
+            Self::Internal(e.into())
+        }
     }
 }
 
 impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> Self {
-        if e.is_transient() { Self::Unavailable(e.into()) } else { Self::Internal(e.into()) }
+        if e.is_transient() {
+            Self::Unavailable(e.into())
+        } else {
+            Self::Internal(e.into())
+        }
     }
 }
 

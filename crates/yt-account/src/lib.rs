@@ -48,7 +48,12 @@ impl Account {
         storage: ExportStorage,
         presign_downloads: Option<Duration>,
     ) -> Self {
-        Self { db, jobs, storage, presign_downloads }
+        Self {
+            db,
+            jobs,
+            storage,
+            presign_downloads,
+        }
     }
 
     pub fn storage(&self) -> &ExportStorage {
@@ -69,14 +74,22 @@ impl Account {
     }
 
     pub async fn profile(&self, user: UserId) -> Result<Profile, AccountError> {
-        let user = self.db.user_by_id(user).await?.ok_or(AccountError::NotFound)?;
+        let user = self
+            .db
+            .user_by_id(user)
+            .await?
+            .ok_or(AccountError::NotFound)?;
         let counts = self.db.counts(user.id).await?;
         Ok(Profile { user, counts })
     }
 
     /// Queues an export of the user's data.
     pub async fn request_export(&self, user: UserId) -> Result<ExportJob, AccountError> {
-        let user = self.db.user_by_id(user).await?.ok_or(AccountError::NotFound)?;
+        let user = self
+            .db
+            .user_by_id(user)
+            .await?
+            .ok_or(AccountError::NotFound)?;
         let job = ExportJob::new_pending(JobId::generate(), user.id.0, user.email, Utc::now());
         self.jobs.create(&job).await?;
         Ok(job)
@@ -102,8 +115,8 @@ impl Account {
         user: UserId,
         filename: &str,
     ) -> Result<AuthorizedDownload, AccountError> {
-        let id = job_id_from_filename(filename)
-            .map_err(|_| AccountError::InvalidInput("file name"))?;
+        let id =
+            job_id_from_filename(filename).map_err(|_| AccountError::InvalidInput("file name"))?;
         let job = self.owned_job(user, &id).await?;
 
         if job.status != yt_jobs::JobStatus::Completed {
@@ -123,7 +136,11 @@ impl Account {
         &self,
         download: &AuthorizedDownload,
     ) -> Result<Download, AccountError> {
-        match self.storage.download(&download.storage_key, self.presign_downloads).await {
+        match self
+            .storage
+            .download(&download.storage_key, self.presign_downloads)
+            .await
+        {
             Err(yt_storage::StorageError::NotFound) => Err(AccountError::Expired),
             other => Ok(other?),
         }

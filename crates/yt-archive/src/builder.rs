@@ -30,10 +30,16 @@ pub enum ArchiveError {
     Zip(#[from] zip::result::ZipError),
 
     #[error("serializing {entry}: {source}")]
-    Json { entry: String, source: serde_json::Error },
+    Json {
+        entry: String,
+        source: serde_json::Error,
+    },
 
     #[error("reading the data for {entry}: {source}")]
-    Source { entry: String, source: Box<dyn StdError + Send + Sync> },
+    Source {
+        entry: String,
+        source: Box<dyn StdError + Send + Sync>,
+    },
 }
 
 /// How entries are compressed and stamped.
@@ -87,8 +93,10 @@ impl<W: Write> ArchiveBuilder<W> {
 
     /// Adds a pretty-printed JSON document.
     pub fn add_json<T: Serialize>(&mut self, name: &str, value: &T) -> Result<(), ArchiveError> {
-        let mut body = serde_json::to_vec_pretty(value)
-            .map_err(|source| ArchiveError::Json { entry: name.to_owned(), source })?;
+        let mut body = serde_json::to_vec_pretty(value).map_err(|source| ArchiveError::Json {
+            entry: name.to_owned(),
+            source,
+        })?;
         body.push(b'\n');
         self.add_bytes(name, &body, None)
     }
@@ -125,12 +133,16 @@ impl<W: Write> ArchiveBuilder<W> {
         buffer.push(b'[');
 
         for batch in batches {
-            let batch = batch
-                .map_err(|e| ArchiveError::Source { entry: name.to_owned(), source: e.into() })?;
+            let batch = batch.map_err(|e| ArchiveError::Source {
+                entry: name.to_owned(),
+                source: e.into(),
+            })?;
             for item in &batch {
                 buffer.extend_from_slice(if items == 0 { b"\n  " } else { b",\n  " });
-                serde_json::to_writer(&mut buffer, item)
-                    .map_err(|source| ArchiveError::Json { entry: name.to_owned(), source })?;
+                serde_json::to_writer(&mut buffer, item).map_err(|source| ArchiveError::Json {
+                    entry: name.to_owned(),
+                    source,
+                })?;
                 items += 1;
 
                 if buffer.len() >= WRITE_BUFFER {
@@ -158,7 +170,11 @@ impl<W: Write> ArchiveBuilder<W> {
         let mut out = self.zip.finish()?.into_inner();
         out.flush()?;
         let (out, archive_bytes, archive_sha256) = out.finish();
-        let manifest = Manifest { entries: self.entries, archive_bytes, archive_sha256 };
+        let manifest = Manifest {
+            entries: self.entries,
+            archive_bytes,
+            archive_sha256,
+        };
         Ok((out, manifest))
     }
 

@@ -23,7 +23,10 @@ fn options() -> ArchiveOptions {
     }
 }
 
-fn videos(batches: u64, per_batch: u64) -> impl Iterator<Item = Result<Vec<Video>, std::io::Error>> {
+fn videos(
+    batches: u64,
+    per_batch: u64,
+) -> impl Iterator<Item = Result<Vec<Video>, std::io::Error>> {
     (0..batches).map(move |b| {
         Ok((0..per_batch)
             .map(|i| Video {
@@ -47,7 +50,9 @@ fn json_array_holds_every_item_in_order_and_reports_progress() {
     let mut seen = Vec::new();
 
     let items = builder
-        .add_json_array("watched_videos.json", 2_500, videos(5, 500), |n| seen.push(n))
+        .add_json_array("watched_videos.json", 2_500, videos(5, 500), |n| {
+            seen.push(n)
+        })
         .unwrap();
     let (bytes, manifest) = builder.finish().unwrap();
 
@@ -71,7 +76,9 @@ fn json_array_holds_every_item_in_order_and_reports_progress() {
 fn empty_array_is_valid_json() {
     let mut builder = ArchiveBuilder::new(Vec::new(), options());
 
-    builder.add_json_array("subscriptions.json", 0, videos(0, 0), |_| {}).unwrap();
+    builder
+        .add_json_array("subscriptions.json", 0, videos(0, 0), |_| {})
+        .unwrap();
     let (bytes, _) = builder.finish().unwrap();
 
     let parsed: Vec<serde_json::Value> =
@@ -82,8 +89,15 @@ fn empty_array_is_valid_json() {
 #[test]
 fn standard_unzip_accepts_the_streamed_archive() {
     let mut builder = ArchiveBuilder::new(Vec::new(), options());
-    builder.add_json("profile.json", &serde_json::json!({"email": "a@example.com"})).unwrap();
-    builder.add_json_array("watched_videos.json", 20_000, videos(10, 2_000), |_| {}).unwrap();
+    builder
+        .add_json(
+            "profile.json",
+            &serde_json::json!({"email": "a@example.com"}),
+        )
+        .unwrap();
+    builder
+        .add_json_array("watched_videos.json", 20_000, videos(10, 2_000), |_| {})
+        .unwrap();
     builder.add_text("README.txt", "hello\n").unwrap();
     let (bytes, manifest) = builder.finish().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -91,7 +105,11 @@ fn standard_unzip_accepts_the_streamed_archive() {
     std::fs::write(&path, &bytes).unwrap();
 
     let test = Command::new("unzip").arg("-t").arg(&path).output().unwrap();
-    assert!(test.status.success(), "{}", String::from_utf8_lossy(&test.stdout));
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
 
     let names: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["profile.json", "watched_videos.json", "README.txt"]);
@@ -104,9 +122,13 @@ fn a_failing_source_stops_the_archive_with_its_error() {
     let mut builder = ArchiveBuilder::new(Vec::new(), options());
     let batches = videos(3, 10).chain(std::iter::once(Err(std::io::Error::other("db gone"))));
 
-    let error = builder.add_json_array("watched_videos.json", 40, batches, |_| {}).unwrap_err();
+    let error = builder
+        .add_json_array("watched_videos.json", 40, batches, |_| {})
+        .unwrap_err();
 
-    assert!(matches!(error, ArchiveError::Source { ref entry, .. } if entry == "watched_videos.json"));
+    assert!(
+        matches!(error, ArchiveError::Source { ref entry, .. } if entry == "watched_videos.json")
+    );
     assert!(error.to_string().contains("db gone"));
 }
 
@@ -115,7 +137,10 @@ fn a_failing_writer_surfaces_as_io_error() {
     struct Full;
     impl std::io::Write for Full {
         fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full"))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())

@@ -19,7 +19,10 @@ pub fn parse_or_exit<T: Parser>() -> T {
             };
             match variable {
                 Some(variable) => {
-                    eprintln!("error: {variable} is invalid: {}", error.render().to_string().trim());
+                    eprintln!(
+                        "error: {variable} is invalid: {}",
+                        error.render().to_string().trim()
+                    );
                     std::process::exit(2);
                 }
                 None => error.exit(),
@@ -37,7 +40,9 @@ fn bad_variable(command: &Command, error: &clap::Error) -> Option<String> {
     let mut commands = vec![command];
     while let Some(command) = commands.pop() {
         if let Some(found) = command.get_arguments().find(|a| a.get_long() == Some(long)) {
-            return found.get_env().map(|env| env.to_string_lossy().into_owned());
+            return found
+                .get_env()
+                .map(|env| env.to_string_lossy().into_owned());
         }
         commands.extend(command.get_subcommands());
     }

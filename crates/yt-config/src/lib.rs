@@ -36,14 +36,22 @@ impl std::error::Error for ConfigError {}
 #[derive(Args, Clone, Debug)]
 pub struct RedisArgs {
     /// Redis holding the job queue, job records and sessions.
-    #[arg(long = "redis-url", env = "YT_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long = "redis-url",
+        env = "YT_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
     pub redis_url: String,
 }
 
 #[derive(Args, Clone, Debug)]
 pub struct DatabaseArgs {
     /// User data: `sqlite://path/to/file.db` or `postgres://user@host/db`.
-    #[arg(long = "database-url", env = "YT_DATABASE_URL", default_value = "sqlite://data/app.db")]
+    #[arg(
+        long = "database-url",
+        env = "YT_DATABASE_URL",
+        default_value = "sqlite://data/app.db"
+    )]
     pub database_url: String,
 }
 
@@ -56,11 +64,20 @@ pub enum StorageBackend {
 #[derive(Args, Clone, Debug)]
 pub struct StorageArgs {
     /// Where archives are stored.
-    #[arg(long = "storage-backend", env = "YT_EXPORT_STORAGE_BACKEND", value_enum, default_value = "local")]
+    #[arg(
+        long = "storage-backend",
+        env = "YT_EXPORT_STORAGE_BACKEND",
+        value_enum,
+        default_value = "local"
+    )]
     pub storage_backend: StorageBackend,
 
     /// Folder for archives with the local backend.
-    #[arg(long = "export-local-path", env = "YT_EXPORT_LOCAL_PATH", default_value = "./exports")]
+    #[arg(
+        long = "export-local-path",
+        env = "YT_EXPORT_LOCAL_PATH",
+        default_value = "./exports"
+    )]
     pub local_path: PathBuf,
 
     /// Bucket for the gcs backend.
@@ -79,14 +96,18 @@ pub struct StorageArgs {
 impl StorageArgs {
     pub fn backend(&self) -> Result<BackendConfig, ConfigError> {
         match self.storage_backend {
-            StorageBackend::Local => Ok(BackendConfig::Local { root: self.local_path.clone() }),
+            StorageBackend::Local => Ok(BackendConfig::Local {
+                root: self.local_path.clone(),
+            }),
             StorageBackend::Gcs => {
-                let bucket = self.gcs_bucket.clone().filter(|b| !b.trim().is_empty()).ok_or(
-                    ConfigError {
+                let bucket = self
+                    .gcs_bucket
+                    .clone()
+                    .filter(|b| !b.trim().is_empty())
+                    .ok_or(ConfigError {
                         variable: "YT_GCS_BUCKET_NAME",
                         reason: "required when YT_EXPORT_STORAGE_BACKEND=gcs".into(),
-                    },
-                )?;
+                    })?;
                 if let Some(path) = &self.gcs_credentials_file
                     && !path.is_file()
                 {
@@ -108,7 +129,11 @@ impl StorageArgs {
 #[derive(Args, Clone, Debug)]
 pub struct ExportArgs {
     /// Public base URL of the site; download links in emails start with it.
-    #[arg(long = "export-url-base", env = "YT_EXPORT_URL_BASE", default_value = "http://localhost:8000")]
+    #[arg(
+        long = "export-url-base",
+        env = "YT_EXPORT_URL_BASE",
+        default_value = "http://localhost:8000"
+    )]
     pub url_base: Url,
 
     /// How long an archive can be downloaded before cleanup deletes it.
@@ -142,11 +167,19 @@ pub struct MailArgs {
     pub smtp_url: Option<String>,
 
     /// Sender of every message.
-    #[arg(long = "mail-from", env = "YT_MAIL_FROM", default_value = "YouTube Feed Aggregator <no-reply@localhost>")]
+    #[arg(
+        long = "mail-from",
+        env = "YT_MAIL_FROM",
+        default_value = "YouTube Feed Aggregator <no-reply@localhost>"
+    )]
     pub mail_from: String,
 
     /// Folder that receives messages as .eml files when no SMTP server is set.
-    #[arg(long = "mail-outbox", env = "YT_MAIL_OUTBOX", default_value = "./outbox")]
+    #[arg(
+        long = "mail-outbox",
+        env = "YT_MAIL_OUTBOX",
+        default_value = "./outbox"
+    )]
     pub outbox: PathBuf,
 }
 

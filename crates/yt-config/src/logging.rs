@@ -12,7 +12,12 @@ pub enum LogFormat {
 #[derive(Args, Clone, Debug)]
 pub struct LogArgs {
     /// Log line format.
-    #[arg(long = "log-format", env = "YT_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long = "log-format",
+        env = "YT_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     pub log_format: LogFormat,
 
     /// Which logs to show, in `tracing` filter syntax.

@@ -24,7 +24,10 @@ pub struct InvalidJobId;
 
 impl fmt::Display for InvalidJobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a job id is {ID_LEN} characters of A-Z, a-z, 0-9, '-' and '_'")
+        write!(
+            f,
+            "a job id is {ID_LEN} characters of A-Z, a-z, 0-9, '-' and '_'"
+        )
     }
 }
 
@@ -46,7 +49,11 @@ impl JobId {
             && raw
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if well_formed { Ok(Self(raw.to_owned())) } else { Err(InvalidJobId) }
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidJobId)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -107,13 +114,22 @@ mod tests {
     fn ids_with_dash_and_underscore_round_trip_through_filenames() {
         let id = JobId::parse("-_-_abcdefghijklmnopqr").unwrap();
 
-        assert_eq!(archive_filename(&id), "yt-export--_-_abcdefghijklmnopqr.zip");
+        assert_eq!(
+            archive_filename(&id),
+            "yt-export--_-_abcdefghijklmnopqr.zip"
+        );
         assert_eq!(job_id_from_filename(&archive_filename(&id)), Ok(id));
     }
 
     #[test]
     fn malformed_ids_and_names_are_refused() {
-        for bad in ["", "short", "abcdefghijklmnopqrstuv/", "abcdefghijklmnopqrst.v", "../../etc/passwd"] {
+        for bad in [
+            "",
+            "short",
+            "abcdefghijklmnopqrstuv/",
+            "abcdefghijklmnopqrst.v",
+            "../../etc/passwd",
+        ] {
             assert_eq!(JobId::parse(bad), Err(InvalidJobId), "{bad:?}");
         }
         for bad in [

@@ -23,7 +23,7 @@ pub mod keys;
 mod store;
 
 pub use id::{InvalidJobId, JobId, archive_filename, job_id_from_filename};
-pub use model::{ExportJob, JobStatus, Phase, Progress};
+pub use model::{ExportJob, JobStatus, Phase, Progress, thousands};
 pub use view::{JobView, ProgressView};
 
 #[cfg(feature = "store")]

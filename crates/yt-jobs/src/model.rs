@@ -155,11 +155,11 @@ impl Progress {
 }
 
 /// Formats 1234567 as "1,234,567".
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -229,7 +229,10 @@ mod tests {
         let progress = Progress::new(Phase::WatchHistory, 1_200, 2_000);
 
         assert_eq!(progress.label(), "Writing watch history: 1,200 of 2,000");
-        assert_eq!(Progress::new(Phase::Queued, 0, 0).label(), "Waiting for a worker");
+        assert_eq!(
+            Progress::new(Phase::Queued, 0, 0).label(),
+            "Waiting for a worker"
+        );
     }
 
     #[test]
@@ -264,7 +267,14 @@ mod tests {
         for status in ["pending", "processing", "completed", "failed"] {
             assert_eq!(status.parse::<JobStatus>().unwrap().as_str(), status);
         }
-        for phase in ["queued", "profile", "subscriptions", "watch_history", "finishing", "done"] {
+        for phase in [
+            "queued",
+            "profile",
+            "subscriptions",
+            "watch_history",
+            "finishing",
+            "done",
+        ] {
             assert_eq!(phase.parse::<Phase>().unwrap().as_str(), phase);
         }
         assert!("PENDING".parse::<JobStatus>().is_err());

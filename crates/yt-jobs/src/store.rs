@@ -33,7 +33,11 @@ pub enum StoreError {
     Redis(#[from] fred::error::Error),
 
     #[error("job {job_id} has a bad {field} field: {reason}")]
-    Corrupt { job_id: String, field: &'static str, reason: String },
+    Corrupt {
+        job_id: String,
+        field: &'static str,
+        reason: String,
+    },
 }
 
 impl StoreError {
@@ -146,11 +150,7 @@ impl JobStore {
     }
 
     /// Marks a job completed and keeps its record for the archive's lifetime.
-    pub async fn complete(
-        &self,
-        id: &JobId,
-        export: &CompletedExport,
-    ) -> Result<bool, StoreError> {
+    pub async fn complete(&self, id: &JobId, export: &CompletedExport) -> Result<bool, StoreError> {
         let mut fields = vec![
             ("status", JobStatus::Completed.as_str().to_owned()),
             ("completed_at", timestamp(export.completed_at)),
@@ -164,7 +164,10 @@ impl JobStore {
 
         let updated = self.update(id, fields).await?;
         if updated {
-            let () = self.redis.expire(keys::job(id), export.keep_for.as_secs() as i64, None).await?;
+            let () = self
+                .redis
+                .expire(keys::job(id), export.keep_for.as_secs() as i64, None)
+                .await?;
         }
         Ok(updated)
     }
@@ -186,7 +189,8 @@ impl JobStore {
 
     /// Records whether the "ready" email went out (`sent`, or `failed: <reason>`).
     pub async fn set_email_status(&self, id: &JobId, status: &str) -> Result<bool, StoreError> {
-        self.update(id, vec![("email_status", status.to_owned())]).await
+        self.update(id, vec![("email_status", status.to_owned())])
+            .await
     }
 
     /// How many jobs wait in the queue.
@@ -205,9 +209,14 @@ impl JobStore {
         id: &JobId,
         fields: Vec<(&'static str, String)>,
     ) -> Result<bool, StoreError> {
-        let args: Vec<String> =
-            fields.into_iter().flat_map(|(name, value)| [name.to_owned(), value]).collect();
-        let updated: i64 = self.redis.eval(UPDATE_EXISTING, vec![keys::job(id)], args).await?;
+        let args: Vec<String> = fields
+            .into_iter()
+            .flat_map(|(name, value)| [name.to_owned(), value])
+            .collect();
+        let updated: i64 = self
+            .redis
+            .eval(UPDATE_EXISTING, vec![keys::job(id)], args)
+            .await?;
         Ok(updated == 1)
     }
 }
@@ -246,7 +255,10 @@ impl JobQueue {
         match JobId::parse(&raw) {
             Ok(id) => Ok(Some(id)),
             Err(_) => {
-                tracing::warn!(queue.entry_len = raw.len(), "dropped a malformed queue entry");
+                tracing::warn!(
+                    queue.entry_len = raw.len(),
+                    "dropped a malformed queue entry"
+                );
                 Ok(None)
             }
         }
@@ -287,7 +299,9 @@ fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, Sto
         reason,
     };
     let required = |field: &'static str| {
-        fields.get(field).ok_or_else(|| corrupt(field, "missing".to_owned()))
+        fields
+            .get(field)
+            .ok_or_else(|| corrupt(field, "missing".to_owned()))
     };
     let optional = |field: &'static str| fields.get(field).filter(|v| !v.is_empty()).cloned();
     let time = |field: &'static str| -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -301,7 +315,10 @@ fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, Sto
     };
     let number = |field: &'static str| -> Result<Option<u64>, StoreError> {
         optional(field)
-            .map(|raw| raw.parse::<u64>().map_err(|e| corrupt(field, e.to_string())))
+            .map(|raw| {
+                raw.parse::<u64>()
+                    .map_err(|e| corrupt(field, e.to_string()))
+            })
             .transpose()
     };
 
@@ -316,9 +333,13 @@ fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, Sto
 
     Ok(ExportJob {
         id: id.clone(),
-        user_id: required("user_id")?.parse().map_err(|e| corrupt("user_id", format!("{e}")))?,
+        user_id: required("user_id")?
+            .parse()
+            .map_err(|e| corrupt("user_id", format!("{e}")))?,
         email: required("email")?.clone(),
-        status: required("status")?.parse().map_err(|e| corrupt("status", e))?,
+        status: required("status")?
+            .parse()
+            .map_err(|e| corrupt("status", e))?,
         created_at: time("created_at")?.ok_or_else(|| corrupt("created_at", "missing".into()))?,
         started_at: time("started_at")?,
         completed_at: time("completed_at")?,

@@ -39,7 +39,11 @@ pub struct ProgressView {
 
 impl From<Progress> for ProgressView {
     fn from(progress: Progress) -> Self {
-        Self { percent: progress.percent(), label: progress.label(), progress }
+        Self {
+            percent: progress.percent(),
+            label: progress.label(),
+            progress,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ impl JobView {
             completed_at: job.completed_at.filter(|_| completed),
             download_url: job.download_url.clone().filter(|_| completed),
             expires_at: job.expires_at.filter(|_| completed),
-            error: job.error.clone().filter(|_| job.status == JobStatus::Failed),
+            error: job
+                .error
+                .clone()
+                .filter(|_| job.status == JobStatus::Failed),
             expired: completed && job.expires_at.is_some_and(|expires| expires <= now),
         }
     }

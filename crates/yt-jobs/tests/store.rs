@@ -13,7 +13,12 @@ async fn store(redis: &RedisServer) -> (JobStore, fred::clients::Pool) {
 }
 
 fn job(user_id: i64) -> ExportJob {
-    ExportJob::new_pending(JobId::generate(), user_id, "demo@example.com".into(), Utc::now())
+    ExportJob::new_pending(
+        JobId::generate(),
+        user_id,
+        "demo@example.com".into(),
+        Utc::now(),
+    )
 }
 
 #[tokio::test]
@@ -47,8 +52,14 @@ async fn the_queue_is_fifo_and_an_empty_wait_returns_none() {
     jobs.create(&first).await.unwrap();
     jobs.create(&second).await.unwrap();
 
-    assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), Some(first.id));
-    assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), Some(second.id));
+    assert_eq!(
+        queue.pop(Duration::from_secs(1)).await.unwrap(),
+        Some(first.id)
+    );
+    assert_eq!(
+        queue.pop(Duration::from_secs(1)).await.unwrap(),
+        Some(second.id)
+    );
 
     let started = Instant::now();
     assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), None);
@@ -60,7 +71,10 @@ async fn a_malformed_queue_entry_is_dropped() {
     let redis = RedisServer::start();
     let (_, raw) = store(&redis).await;
     let queue = JobQueue::connect(&redis.url()).await.unwrap();
-    let () = raw.lpush("yt:export:queue", "../../not-a-job").await.unwrap();
+    let () = raw
+        .lpush("yt:export:queue", "../../not-a-job")
+        .await
+        .unwrap();
 
     assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), None);
 
@@ -76,13 +90,22 @@ async fn lifecycle_updates_never_resurrect_a_deleted_job() {
     jobs.create(&job).await.unwrap();
 
     assert!(jobs.mark_processing(&job.id, Utc::now()).await.unwrap());
-    assert!(jobs.record_progress(&job.id, &Progress::new(Phase::WatchHistory, 5, 10)).await.unwrap());
+    assert!(
+        jobs.record_progress(&job.id, &Progress::new(Phase::WatchHistory, 5, 10))
+            .await
+            .unwrap()
+    );
     let running = jobs.get(&job.id).await.unwrap().unwrap();
     assert_eq!(running.status, JobStatus::Processing);
     assert_eq!(running.progress, Progress::new(Phase::WatchHistory, 5, 10));
 
     let () = raw.del(format!("yt:export:job:{}", job.id)).await.unwrap();
-    assert!(!jobs.record_progress(&job.id, &Progress::new(Phase::WatchHistory, 6, 10)).await.unwrap());
+    assert!(
+        !jobs
+            .record_progress(&job.id, &Progress::new(Phase::WatchHistory, 6, 10))
+            .await
+            .unwrap()
+    );
     assert!(!jobs.fail(&job.id, "gone", Utc::now()).await.unwrap());
     assert!(jobs.get(&job.id).await.unwrap().is_none());
 }
@@ -121,7 +144,10 @@ async fn a_corrupt_record_is_an_error_not_a_panic() {
     let (jobs, raw) = store(&redis).await;
     let id = JobId::generate();
     let () = raw
-        .hset(format!("yt:export:job:{id}"), [("user_id", "x"), ("status", "pending")])
+        .hset(
+            format!("yt:export:job:{id}"),
+            [("user_id", "x"), ("status", "pending")],
+        )
         .await
         .unwrap();
 

@@ -13,7 +13,10 @@ use lettre::{
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     #[error("bad email address {which}: {source}")]
-    Address { which: &'static str, source: lettre::address::AddressError },
+    Address {
+        which: &'static str,
+        source: lettre::address::AddressError,
+    },
 
     #[error("bad SMTP URL: {0}")]
     SmtpUrl(#[source] lettre::transport::smtp::Error),
@@ -28,7 +31,10 @@ pub enum MailError {
     Outbox(#[from] lettre::transport::file::Error),
 
     #[error("creating the outbox folder {path}: {source}")]
-    OutboxFolder { path: PathBuf, source: std::io::Error },
+    OutboxFolder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl MailError {
@@ -52,7 +58,10 @@ pub struct SentMail {
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox { transport: AsyncFileTransport<Tokio1Executor>, dir: PathBuf },
+    Outbox {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: PathBuf,
+    },
 }
 
 /// Sends messages from one sender address.
@@ -68,7 +77,10 @@ impl fmt::Debug for Mailer {
             Transport::Smtp(_) => "smtp",
             Transport::Outbox { .. } => "outbox",
         };
-        f.debug_struct("Mailer").field("transport", &transport).field("from", &self.from).finish()
+        f.debug_struct("Mailer")
+            .field("transport", &transport)
+            .field("from", &self.from)
+            .finish()
     }
 }
 
@@ -79,16 +91,24 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(MailError::SmtpUrl)?
             .build();
-        Ok(Self { transport: Transport::Smtp(transport), from: parse_from(from)? })
+        Ok(Self {
+            transport: Transport::Smtp(transport),
+            from: parse_from(from)?,
+        })
     }
 
     /// Writes messages as `.eml` files into `dir`, creating it if needed.
     pub fn outbox(dir: &Path, from: &str) -> Result<Self, MailError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| MailError::OutboxFolder { path: dir.to_owned(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| MailError::OutboxFolder {
+            path: dir.to_owned(),
+            source,
+        })?;
         let transport = AsyncFileTransport::<Tokio1Executor>::new(dir);
         Ok(Self {
-            transport: Transport::Outbox { transport, dir: dir.to_owned() },
+            transport: Transport::Outbox {
+                transport,
+                dir: dir.to_owned(),
+            },
             from: parse_from(from)?,
         })
     }
@@ -110,8 +130,10 @@ impl Mailer {
         html: String,
         reference: &str,
     ) -> Result<SentMail, MailError> {
-        let to: Mailbox =
-            to.parse().map_err(|source| MailError::Address { which: "to", source })?;
+        let to: Mailbox = to.parse().map_err(|source| MailError::Address {
+            which: "to",
+            source,
+        })?;
         let domain = self.from.email.domain().to_owned();
         let nonce: u64 = rand::random();
         let message_id = format!("<export.{reference}.{nonce:016x}@{domain}>");
@@ -133,10 +155,16 @@ impl Mailer {
                 Some(dir.join(format!("{id}.eml")))
             }
         };
-        Ok(SentMail { message_id, outbox_file })
+        Ok(SentMail {
+            message_id,
+            outbox_file,
+        })
     }
 }
 
 fn parse_from(from: &str) -> Result<Mailbox, MailError> {
-    from.parse().map_err(|source| MailError::Address { which: "from", source })
+    from.parse().map_err(|source| MailError::Address {
+        which: "from",
+        source,
+    })
 }

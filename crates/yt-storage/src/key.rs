@@ -23,7 +23,9 @@ pub fn validate_key(key: &str) -> Result<&str, InvalidKey> {
     let plain = !key.is_empty()
         && key.len() <= MAX_KEY_LEN
         && !key.starts_with('.')
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
     if plain { Ok(key) } else { Err(InvalidKey) }
 }
 
@@ -34,7 +36,17 @@ mod tests {
     #[test]
     fn plain_names_pass_and_everything_else_is_refused() {
         assert!(validate_key("yt-export-ab_cd-ef.zip").is_ok());
-        for bad in ["", ".", "..", "../x.zip", "a/b.zip", "a\\b.zip", "/etc/passwd", ".hidden", "a\0b"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x.zip",
+            "a/b.zip",
+            "a\\b.zip",
+            "/etc/passwd",
+            ".hidden",
+            "a\0b",
+        ] {
             assert_eq!(validate_key(bad), Err(InvalidKey), "{bad:?}");
         }
         assert_eq!(validate_key(&"a".repeat(129)), Err(InvalidKey));

@@ -61,7 +61,10 @@ pub struct StoredObject {
 /// How a download reaches the user.
 pub enum Download {
     /// The bytes, streamed through us.
-    Stream { bytes: u64, body: Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + Unpin> },
+    Stream {
+        bytes: u64,
+        body: Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + Unpin>,
+    },
     /// A short-lived signed URL the user's browser fetches directly.
     Redirect { url: String },
 }
@@ -105,7 +108,11 @@ impl ExportStorage {
                 (Operator::new(builder)?.finish(), None)
             }
         };
-        Ok(Self { operator, backend: config.name(), local_root })
+        Ok(Self {
+            operator,
+            backend: config.name(),
+            local_root,
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -126,7 +133,11 @@ impl ExportStorage {
     pub async fn upload(&self, key: &str) -> Result<Upload, StorageError> {
         let key = validate_key(key)?;
         let writer = self.operator.writer_with(key).chunk(UPLOAD_CHUNK).await?;
-        Ok(Upload { writer, key: key.to_owned(), bytes: 0 })
+        Ok(Upload {
+            writer,
+            key: key.to_owned(),
+            bytes: 0,
+        })
     }
 
     /// Size and last change of a stored archive.
@@ -136,7 +147,9 @@ impl ExportStorage {
         Ok(StoredObject {
             key: key.to_owned(),
             bytes: meta.content_length(),
-            last_modified: meta.last_modified().map(|t| DateTime::from(std::time::SystemTime::from(t))),
+            last_modified: meta
+                .last_modified()
+                .map(|t| DateTime::from(std::time::SystemTime::from(t))),
         })
     }
 
@@ -154,13 +167,21 @@ impl ExportStorage {
             && self.operator.info().full_capability().presign_read
         {
             let signed = self.operator.presign_read(key, ttl).await?;
-            return Ok(Download::Redirect { url: signed.uri().to_string() });
+            return Ok(Download::Redirect {
+                url: signed.uri().to_string(),
+            });
         }
 
         let bytes = meta.content_length();
         let reader = self.operator.reader_with(key).chunk(DOWNLOAD_CHUNK).await?;
-        let body = reader.into_bytes_stream(..).await?.map_err(std::io::Error::other);
-        Ok(Download::Stream { bytes, body: Box::new(body.boxed()) })
+        let body = reader
+            .into_bytes_stream(..)
+            .await?
+            .map_err(std::io::Error::other);
+        Ok(Download::Stream {
+            bytes,
+            body: Box::new(body.boxed()),
+        })
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {

@@ -22,7 +22,10 @@ impl CapturedMail {
     /// The body with quoted-printable soft line breaks and `=3D` undone, enough to find
     /// links in it.
     pub fn decoded(&self) -> String {
-        self.raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+        self.raw
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+            .replace("=3D", "=")
     }
 }
 
@@ -49,12 +52,16 @@ impl SmtpCapture {
 
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("the capture server prints its port");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the capture server prints its port");
         let port = line
             .trim()
             .strip_prefix("listening ")
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("smtp-capture did not start (run npm install in end2end/): {line:?}"));
+            .unwrap_or_else(|| {
+                panic!("smtp-capture did not start (run npm install in end2end/): {line:?}")
+            });
         Self { port, child, dir }
     }
 
@@ -80,7 +87,10 @@ impl SmtpCapture {
         paths.sort();
         paths
             .into_iter()
-            .map(|path| CapturedMail { raw: std::fs::read_to_string(&path).unwrap_or_default(), path })
+            .map(|path| CapturedMail {
+                raw: std::fs::read_to_string(&path).unwrap_or_default(),
+                path,
+            })
             .collect()
     }
 
@@ -110,5 +120,8 @@ impl Drop for SmtpCapture {
 
 /// The repository root, from this crate's place in it.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }

@@ -20,7 +20,10 @@ pub async fn login(
 ) -> Result<StatusCode, ApiError> {
     let Json(credentials) = credentials.map_err(|e| ApiError::BadRequest(e.body_text()))?;
 
-    let user = state.account.login(&credentials.email, &credentials.password).await?;
+    let user = state
+        .account
+        .login(&credentials.email, &credentials.password)
+        .await?;
     let Some(user) = user else {
         tracing::info!("login refused");
         return Err(ApiError::BadCredentials);

@@ -30,17 +30,23 @@ struct Body<'a> {
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
-            Self::Unauthorized => {
-                (StatusCode::UNAUTHORIZED, "unauthorized", "Sign in first.".into())
-            }
-            Self::BadCredentials => {
-                (StatusCode::UNAUTHORIZED, "bad_credentials", "Wrong email or password.".into())
-            }
+            Self::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in first.".into(),
+            ),
+            Self::BadCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "Wrong email or password.".into(),
+            ),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message.clone()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "No such export.".into()),
-            Self::NotReady => {
-                (StatusCode::CONFLICT, "not_ready", "The export is not ready yet.".into())
-            }
+            Self::NotReady => (
+                StatusCode::CONFLICT,
+                "not_ready",
+                "The export is not ready yet.".into(),
+            ),
             Self::Gone => (
                 StatusCode::GONE,
                 "expired",

@@ -74,8 +74,14 @@ pub async fn download(
         let internal = format!("/internal/exports/{}", authorized.storage_key);
         return Ok((
             [
-                (header::HeaderName::from_static("x-accel-redirect"), header_value(&internal)?),
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/zip")),
+                (
+                    header::HeaderName::from_static("x-accel-redirect"),
+                    header_value(&internal)?,
+                ),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/zip"),
+                ),
                 (header::CONTENT_DISPOSITION, header_value(&disposition)?),
             ],
             Body::empty(),
@@ -87,10 +93,16 @@ pub async fn download(
         Download::Redirect { url } => Ok(Redirect::to(&url).into_response()),
         Download::Stream { bytes, body } => Ok((
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/zip")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/zip"),
+                ),
                 (header::CONTENT_LENGTH, HeaderValue::from(bytes)),
                 (header::CONTENT_DISPOSITION, header_value(&disposition)?),
-                (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
             ],
             Body::from_stream(body),
         )
@@ -99,7 +111,9 @@ pub async fn download(
 }
 
 async fn signed_in(session: &Session) -> Result<UserId, ApiError> {
-    app::auth::current_user(session).await?.ok_or(ApiError::Unauthorized)
+    app::auth::current_user(session)
+        .await?
+        .ok_or(ApiError::Unauthorized)
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

@@ -1,7 +1,10 @@
 //! `TestApp`: the real server on a free port, with its own redis-server, SQLite file and
 //! export folder, seeded with the demo users; plus an in-process worker to run its jobs.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the kit")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the kit"
+)]
 
 use std::sync::Arc;
 
@@ -56,7 +59,10 @@ impl TestApp {
             format!("--export-url-base={base}"),
         ];
 
-        let mut argv = vec!["server".to_owned(), format!("--site-root={}", site.display())];
+        let mut argv = vec![
+            "server".to_owned(),
+            format!("--site-root={}", site.display()),
+        ];
         argv.extend(common.iter().cloned());
         argv.extend(extra.iter().map(|s| s.to_string()));
         let ServerCli { args } = ServerCli::try_parse_from(argv).unwrap();
@@ -64,15 +70,26 @@ impl TestApp {
 
         let mut argv = vec!["worker".to_owned()];
         argv.extend(common.iter().cloned());
-        argv.push(format!("--mail-outbox={}", dir.path().join("outbox").display()));
+        argv.push(format!(
+            "--mail-outbox={}",
+            dir.path().join("outbox").display()
+        ));
         let WorkerCli { args } = WorkerCli::try_parse_from(argv).unwrap();
         let worker = worker::WorkerContext::connect(args).await.unwrap();
         seed::seed_demo(&worker.db).await.unwrap();
 
         let server = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service()).await.unwrap();
+            axum::serve(listener, router.into_make_service())
+                .await
+                .unwrap();
         });
-        Self { base, redis, dir, worker, server }
+        Self {
+            base,
+            redis,
+            dir,
+            worker,
+            server,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -81,7 +98,11 @@ impl TestApp {
 
     /// A browser-like client with its own cookie jar that does not follow redirects.
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// A client signed in as `email`.
@@ -102,12 +123,17 @@ impl TestApp {
     }
 
     pub async fn other(&self) -> Client {
-        self.signed_in(seed::OTHER_EMAIL, seed::OTHER_PASSWORD).await
+        self.signed_in(seed::OTHER_EMAIL, seed::OTHER_PASSWORD)
+            .await
     }
 
     /// Requests an export as `client`; returns the job id.
     pub async fn request_export(&self, client: &Client) -> String {
-        let response = client.post(self.url("/api/account/export")).send().await.unwrap();
+        let response = client
+            .post(self.url("/api/account/export"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let body: Value = response.json().await.unwrap();
         body["job_id"].as_str().unwrap().to_owned()

@@ -1,7 +1,10 @@
 //! A worker wired to real services for one test: its own redis-server, a SQLite file, an
 //! export folder and a mail outbox (or a real SMTP capture), all in temporary folders.
 
-#![allow(dead_code, reason = "each test binary uses a different part of the kit")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the kit"
+)]
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -55,7 +58,12 @@ impl TestWorker {
         let Cli { args } = Cli::try_parse_from(argv).unwrap();
 
         let ctx = WorkerContext::connect(args).await.unwrap();
-        Self { redis, dir, database_url, ctx }
+        Self {
+            redis,
+            dir,
+            database_url,
+            ctx,
+        }
     }
 
     pub fn db(&self) -> &Database {
@@ -76,7 +84,8 @@ impl TestWorker {
 
     /// Queues a job for `user` the way the API does.
     pub async fn queue_export(&self, user: &User) -> JobId {
-        let job = ExportJob::new_pending(JobId::generate(), user.id.0, user.email.clone(), Utc::now());
+        let job =
+            ExportJob::new_pending(JobId::generate(), user.id.0, user.email.clone(), Utc::now());
         self.jobs().create(&job).await.unwrap();
         job.id
     }
@@ -106,12 +115,23 @@ pub fn read_entry(archive: &std::path::Path, name: &str) -> serde_json::Value {
     let file = std::fs::File::open(archive).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let mut body = String::new();
-    zip.by_name(name).unwrap().read_to_string(&mut body).unwrap();
+    zip.by_name(name)
+        .unwrap()
+        .read_to_string(&mut body)
+        .unwrap();
     serde_json::from_str(&body).unwrap()
 }
 
 /// `unzip -t`: the archive opens with a standard tool.
 pub fn assert_unzips(archive: &std::path::Path) {
-    let out = std::process::Command::new("unzip").arg("-t").arg(archive).output().unwrap();
-    assert!(out.status.success(), "unzip -t failed: {}", String::from_utf8_lossy(&out.stdout));
+    let out = std::process::Command::new("unzip")
+        .arg("-t")
+        .arg(archive)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "unzip -t failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
