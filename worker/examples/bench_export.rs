@@ -8,6 +8,8 @@
 //! `scripts/bench-export` sets everything up (a private redis-server, a SQLite file with
 //! a 1,000,000-row user) and runs it.
 
+#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
 use std::time::Instant;
 
 use anyhow::Context as _;
