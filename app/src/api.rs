@@ -37,7 +37,7 @@ pub async fn login(
     let next = crate::auth::safe_next(next.as_deref());
 
     match account
-        .login(&email, &password)
+        .login(client_ip(), &email, &password)
         .await
         .map_err(AppError::from_account)?
     {
@@ -49,7 +49,6 @@ pub async fn login(
             Ok(next)
         }
         None => {
-            tracing::info!("login refused");
             if is_plain_form_post() {
                 // Without the WASM there is no page state to show the error in: come back
                 // to the form with a flag it displays.
@@ -99,7 +98,8 @@ pub async fn get_account() -> Result<AccountView, AppError> {
     })
 }
 
-/// Queues an export of the signed-in user's data.
+/// Queues an export of the signed-in user's data; while one is pending or processing,
+/// returns that one instead.
 #[server(name = RequestExport, prefix = "/api/fn", endpoint = "request_export")]
 pub async fn request_export() -> Result<JobView, AppError> {
     use ssr::*;
@@ -107,11 +107,11 @@ pub async fn request_export() -> Result<JobView, AppError> {
     let account = account()?;
     let user = signed_in().await?;
 
-    let job = account
+    let request = account
         .request_export(user)
         .await
         .map_err(AppError::from_account)?;
-    Ok(JobView::new(&job, chrono::Utc::now()))
+    Ok(JobView::new(&request.job, chrono::Utc::now()))
 }
 
 /// The status of one of the signed-in user's export jobs.
@@ -160,6 +160,14 @@ mod ssr {
             response.set_status(http::StatusCode::UNAUTHORIZED);
         }
         user.ok_or(AppError::Unauthorized)
+    }
+
+    /// The client address the server resolved (see the server's `client_addr`); the
+    /// unspecified address, counted as one client, if it resolved none.
+    pub fn client_ip() -> std::net::IpAddr {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<yt_account::ClientAddr>().copied())
+            .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |client| client.0)
     }
 
     /// Whether the request is a plain HTML form post (the page's WASM not running).

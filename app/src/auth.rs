@@ -7,6 +7,10 @@ use crate::AppError;
 
 const USER_KEY: &str = "user_id";
 
+/// When the user signed in (Unix seconds): the server ends sessions older than its
+/// absolute limit, however active they are.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
 /// The signed-in user, if any.
 pub async fn current_user(session: &Session) -> Result<Option<UserId>, AppError> {
     session
@@ -19,6 +23,10 @@ pub async fn current_user(session: &Session) -> Result<Option<UserId>, AppError>
 /// Signs `user` in with a fresh session id, so an id planted before login is worthless.
 pub async fn sign_in(session: &Session, user: UserId) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, chrono::Utc::now().timestamp())
+        .await
+        .map_err(session_error)?;
     session
         .insert(USER_KEY, user.0)
         .await

@@ -22,6 +22,12 @@ pub enum AppError {
     #[error("Invalid {0}.")]
     InvalidInput(String),
 
+    /// Over a rate limit; the page says when to try again.
+    #[error("Too many requests. Please try again after {}.", retry_at.format("%H:%M UTC"))]
+    RateLimited {
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
+
     #[error("The service is busy right now. Please try again in a moment.")]
     Unavailable,
 
@@ -59,6 +65,10 @@ impl AppError {
         match error {
             E::NotFound | E::NotReady | E::Expired => Self::NotFound,
             E::InvalidInput(what) => Self::InvalidInput(what.to_owned()),
+            E::RateLimited { retry_at } => {
+                rate_limited_response(retry_at);
+                Self::RateLimited { retry_at }
+            }
             E::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "a backing service is unavailable");
                 Self::Unavailable
@@ -69,4 +79,20 @@ impl AppError {
             }
         }
     }
+}
+
+/// Answers 429 with `Retry-After`, as the JSON API does.
+#[cfg(feature = "ssr")]
+fn rate_limited_response(retry_at: chrono::DateTime<chrono::Utc>) {
+    use leptos::prelude::use_context;
+
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let secs = ((retry_at - chrono::Utc::now()).num_milliseconds() + 999) / 1000;
+    response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+    response.insert_header(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from(secs.max(1)),
+    );
 }

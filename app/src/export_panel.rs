@@ -5,7 +5,10 @@ use std::time::Duration;
 use leptos::prelude::*;
 use yt_jobs::{JobStatus, JobView};
 
-use crate::api::{RequestExport, export_status};
+use crate::{
+    AppError,
+    api::{RequestExport, export_status},
+};
 
 /// How often the page asks for the job's status while it runs.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -46,6 +49,10 @@ pub fn ExportPanel(
 
     let active = move || job.read().as_ref().is_some_and(|j| j.status.is_active());
     let request_error = move || match request.value().get() {
+        Some(Err(AppError::RateLimited { retry_at })) => Some(format!(
+            "You can request another export at {}.",
+            format_clock(&retry_at)
+        )),
         Some(Err(error)) => Some(error.to_string()),
         _ => None,
     };
@@ -67,7 +74,7 @@ pub fn ExportPanel(
                 </button>
             </ActionForm>
             {move || request_error().map(|message| view! { <p class="error" role="alert" id="export-error">{message}</p> })}
-            {move || job.get().map(|job| view! { <JobStatusView job /> })}
+            {move || job.get().map(|job| view! { <JobStatusView job request /> })}
             {move || {
                 (poll_failures.get() > 0 && active())
                     .then(|| view! { <p class="muted" id="poll-warning">"Reconnecting…"</p> })
@@ -77,7 +84,7 @@ pub fn ExportPanel(
 }
 
 #[component]
-fn JobStatusView(job: JobView) -> impl IntoView {
+fn JobStatusView(job: JobView, request: ServerAction<RequestExport>) -> impl IntoView {
     let created = format_time(&job.created_at);
     let body = match job.status {
         JobStatus::Pending | JobStatus::Processing => {
@@ -117,7 +124,11 @@ fn JobStatusView(job: JobView) -> impl IntoView {
         JobStatus::Failed => view! {
             <p id="job-status" data-status="failed">"The export failed."</p>
             <p class="error" id="export-failure">{job.error.clone().unwrap_or_default()}</p>
-            <p class="muted">"Use the button above to try again."</p>
+            <ActionForm action=request attr:id="retry-form">
+                <button type="submit" id="retry-button" disabled=move || request.pending().get()>
+                    "Try again"
+                </button>
+            </ActionForm>
         }
         .into_any(),
     };
@@ -128,6 +139,12 @@ fn JobStatusView(job: JobView) -> impl IntoView {
             {body}
         </div>
     }
+}
+
+/// `HH:MM UTC`, from the time the server sent: the browser has no clock to consult here,
+/// and the text is the same wherever it is rendered.
+fn format_clock(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%H:%M UTC").to_string()
 }
 
 /// The same text on the server and in the browser, so hydration matches.

@@ -91,6 +91,8 @@ export default async function globalSetup() {
       // Small pages with a pause between them make the progress bar visible.
       YT_EXPORT_BATCH_SIZE: "100",
       YT_EXPORT_PAGE_PAUSE_MS: "100",
+      // Low enough for tests/rate-limit.spec.ts to reach; the demo user needs two.
+      YT_RATE_LIMIT_EXPORTS_PER_HOUR: "2",
       YT_LOG: "warn",
     };
 

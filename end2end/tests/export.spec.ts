@@ -95,6 +95,12 @@ test("demo user exports, watches progress, and downloads from the emailed link",
   expect(percents.size, `percents seen: ${[...percents]}`).toBeGreaterThanOrEqual(3);
   expect([...labels].some((l) => /Writing watch history: [\d,]+ of 2,000/.test(l))).toBe(true);
 
+  // Polling stops once the job is finished.
+  let polls = 0;
+  page.on("request", (r) => r.url().includes("/api/fn/export_status") && polls++);
+  await page.waitForTimeout(2_500);
+  expect(polls).toBe(0);
+
   const link = page.locator("#download-link");
   const href = (await link.getAttribute("href"))!;
   const jobId = (await page.locator("#job").getAttribute("data-job-id"))!;

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
-use yt_config::{DatabaseArgs, ExportArgs, LogArgs, RedisArgs, StorageArgs};
+use yt_config::{DatabaseArgs, ExportArgs, LogArgs, RateLimitArgs, RedisArgs, StorageArgs};
 
 #[derive(Args, Clone, Debug)]
 pub struct ServerArgs {
@@ -38,9 +38,15 @@ pub struct ServerArgs {
     )]
     pub signed_url_secs: u64,
 
-    /// Sessions end after this many hours without a request.
-    #[arg(long = "session-idle-hours", env = "YT_SESSION_IDLE_HOURS", default_value_t = 24 * 7)]
-    pub session_idle_hours: u32,
+    /// Sessions end after this many hours without a request (fractions allowed).
+    #[arg(long = "session-idle-hours", env = "YT_SESSION_IDLE_HOURS", default_value_t = 168.0,
+          value_parser = positive_hours)]
+    pub session_idle_hours: f64,
+
+    /// Sessions end this many hours after sign-in, however active (fractions allowed).
+    #[arg(long = "session-max-hours", env = "YT_SESSION_MAX_HOURS", default_value_t = 720.0,
+          value_parser = positive_hours)]
+    pub session_max_hours: f64,
 
     #[command(flatten)]
     pub redis: RedisArgs,
@@ -55,5 +61,15 @@ pub struct ServerArgs {
     pub export: ExportArgs,
 
     #[command(flatten)]
+    pub limits: RateLimitArgs,
+
+    #[command(flatten)]
     pub log: LogArgs,
+}
+
+fn positive_hours(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(hours) if hours.is_finite() && hours > 0.0 => Ok(hours),
+        _ => Err(format!("{value:?} is not a positive number of hours")),
+    }
 }

@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use axum::extract::FromRef;
 use fred::clients::Pool;
 use leptos::config::LeptosOptions;
-use yt_account::Account;
+use yt_account::{Account, Limit, Limits, RateLimiter};
+use yt_config::RateLimitArgs;
 use yt_jobs::JobStore;
 use yt_storage::ExportStorage;
 use yt_userdata::Database;
@@ -55,7 +56,8 @@ impl AppState {
             .with_context(|| format!("storage backend {} does not answer", backend.name()))?;
 
         let presign = Some(Duration::from_secs(args.signed_url_secs.max(1)));
-        let account = Account::new(db, JobStore::new(redis.clone()), storage, presign);
+        let limiter = RateLimiter::new(redis.clone(), limits(&args.limits));
+        let account = Account::new(db, JobStore::new(redis.clone()), storage, limiter, presign);
         let leptos = leptos_options(&args);
         Ok(Self {
             args,
@@ -63,6 +65,16 @@ impl AppState {
             redis,
             leptos,
         })
+    }
+}
+
+fn limits(args: &RateLimitArgs) -> Limits {
+    Limits {
+        export: Limit::per_hour(args.exports_per_hour),
+        status: Limit::per_minute(args.status_per_minute),
+        download: Limit::per_minute(args.downloads_per_minute),
+        login_address: Limit::per_minute(args.logins_per_address),
+        login_account: Limit::per_minute(args.logins_per_account),
     }
 }
 

@@ -77,6 +77,10 @@ async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome>
                 duration_ms = started.elapsed().as_millis() as u64,
                 "export completed"
             );
+            ctx.jobs
+                .end_active(&job, false)
+                .await
+                .context("ending the active export")?;
             notify(ctx, &job, &completed, display_name.as_deref()).await;
             Ok(Outcome::Completed)
         }
@@ -90,6 +94,14 @@ async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome>
                 .fail(id, failure.reason, Utc::now())
                 .await
                 .context("recording the failure")?;
+
+            // The failure is ours, so the export does not count against the user's limit.
+            let released = ctx
+                .jobs
+                .end_active(&job, true)
+                .await
+                .context("giving the export quota back")?;
+            tracing::info!(quota.released = released, "export quota given back");
             Ok(Outcome::Failed)
         }
     }

@@ -283,3 +283,43 @@ async fn a_job_already_taken_is_not_run_twice() {
         Outcome::Skipped
     );
 }
+
+#[tokio::test]
+async fn a_failed_job_gives_its_export_quota_back_and_ends_the_active_export() {
+    let worker = TestWorker::start().await;
+    seed::seed_demo(worker.db()).await.unwrap();
+    let demo = worker
+        .db()
+        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = worker.queue_export(&demo).await;
+
+    // What the server records when it admits the request.
+    let window = format!("yt:ratelimit:export:{}", demo.id.0);
+    let active = format!("yt:export:user:{}:active", demo.id.0);
+    redis_cli(&worker, &["ZADD", &window, "1", "earlier-job"]);
+    redis_cli(&worker, &["ZADD", &window, "2", id.as_str()]);
+    redis_cli(&worker, &["SET", &active, id.as_str()]);
+
+    std::fs::remove_dir_all(worker.exports_dir()).ok();
+    std::fs::write(worker.exports_dir(), b"not a folder").unwrap();
+    assert_eq!(worker.run_next().await, Outcome::Failed);
+
+    assert_eq!(
+        redis_cli(&worker, &["ZRANGE", &window, "0", "-1"]),
+        "earlier-job"
+    );
+    assert_eq!(redis_cli(&worker, &["EXISTS", &active]), "0");
+}
+
+fn redis_cli(worker: &TestWorker, args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-u", &worker.redis.url()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

@@ -1,5 +1,6 @@
 //! What can go wrong for a user, in terms a response can be built from.
 
+use chrono::{DateTime, Utc};
 use yt_jobs::StoreError;
 use yt_storage::StorageError;
 use yt_userdata::DbError;
@@ -21,6 +22,10 @@ pub enum AccountError {
     /// The export was deleted after its time to live.
     #[error("the export has expired")]
     Expired,
+
+    /// Over a rate limit; a request at `retry_at` or later will be counted again.
+    #[error("rate limited until {retry_at}")]
+    RateLimited { retry_at: DateTime<Utc> },
 
     /// Redis, the database or storage is down or busy; trying later can help.
     #[error("a backing service is unavailable: {0}")]

@@ -3,10 +3,14 @@
 //! The account page's server functions and the JSON API both call [`Account`], so the
 //! rules (whose job is whose, which names are valid, when a download is allowed) exist
 //! once. Callers map [`AccountError`] to their own responses.
+//!
+//! Rate limits ([`RateLimiter`]) are checked first in every operation they cover, before
+//! any database work, so a flood costs one Redis script call per request.
 
 mod error;
+mod limits;
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use chrono::Utc;
 use yt_jobs::{ExportJob, JobId, JobStore, job_id_from_filename};
@@ -14,6 +18,25 @@ use yt_storage::{Download, ExportStorage};
 use yt_userdata::{DataCounts, Database, User, UserId};
 
 pub use error::AccountError;
+pub use limits::{ExportAdmission, Limit, Limits, RateLimiter, account_subject};
+
+/// How long a request waits for the record of a job another request is creating.
+const CREATION_WAIT: Duration = Duration::from_millis(20);
+const CREATION_WAIT_TRIES: u32 = 25;
+
+/// The client's address as the server resolved it (a request extension): the socket
+/// peer, or what a trusted proxy says the peer was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// An export request's answer: the new job, or the one already running.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub job: ExportJob,
+    /// True when the user's earlier job is still pending or processing; nothing new was
+    /// queued and no quota was used.
+    pub already_running: bool,
+}
 
 /// The user's profile and how much data we hold for them.
 #[derive(Clone, Debug)]
@@ -36,6 +59,7 @@ pub struct Account {
     db: Database,
     jobs: JobStore,
     storage: ExportStorage,
+    limiter: RateLimiter,
     presign_downloads: Option<Duration>,
 }
 
@@ -46,12 +70,14 @@ impl Account {
         db: Database,
         jobs: JobStore,
         storage: ExportStorage,
+        limiter: RateLimiter,
         presign_downloads: Option<Duration>,
     ) -> Self {
         Self {
             db,
             jobs,
             storage,
+            limiter,
             presign_downloads,
         }
     }
@@ -68,8 +94,15 @@ impl Account {
         &self.db
     }
 
-    /// Checks an email and password; `None` when they don't match an account.
-    pub async fn login(&self, email: &str, password: &str) -> Result<Option<User>, AccountError> {
+    /// Checks an email and password; `None` when they don't match an account. Every
+    /// attempt counts against the limits of the client address and of the account.
+    pub async fn login(
+        &self,
+        client: IpAddr,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, AccountError> {
+        self.limiter.login(client, email).await?;
         Ok(self.db.verify_login(email, password).await?)
     }
 
@@ -83,21 +116,75 @@ impl Account {
         Ok(Profile { user, counts })
     }
 
-    /// Queues an export of the user's data.
-    pub async fn request_export(&self, user: UserId) -> Result<ExportJob, AccountError> {
+    /// Queues an export of the user's data, unless one is already pending or processing:
+    /// then that job is the answer, and no quota is used.
+    pub async fn request_export(&self, user: UserId) -> Result<ExportRequest, AccountError> {
+        let id = JobId::generate();
+
+        // A marker can outlive its job when a worker died mid-job; the second round runs
+        // after such a stale marker is cleared.
+        for _ in 0..2 {
+            match self.limiter.admit_export(user, &id).await? {
+                ExportAdmission::Admitted => {
+                    let queued = self.queue_export(user, id.clone()).await;
+                    if queued.is_err() {
+                        self.limiter.release_export(user, &id, true).await?;
+                    }
+                    return queued.map(|job| ExportRequest {
+                        job,
+                        already_running: false,
+                    });
+                }
+                ExportAdmission::Limited(retry_at) => {
+                    tracing::debug!(user.id = user.0, "export request rate limited");
+                    return Err(AccountError::RateLimited { retry_at });
+                }
+                ExportAdmission::Active(active) => {
+                    if let Some(job) = self.wait_for_record(&active).await?
+                        && job.status.is_active()
+                    {
+                        return Ok(ExportRequest {
+                            job,
+                            already_running: true,
+                        });
+                    }
+                    tracing::warn!(job.id = %active, "cleared a stale active-export marker");
+                    self.limiter.release_export(user, &active, false).await?;
+                }
+            }
+        }
+        Err(AccountError::Unavailable(
+            "the active-export marker keeps reappearing".into(),
+        ))
+    }
+
+    async fn queue_export(&self, user: UserId, id: JobId) -> Result<ExportJob, AccountError> {
         let user = self
             .db
             .user_by_id(user)
             .await?
             .ok_or(AccountError::NotFound)?;
-        let job = ExportJob::new_pending(JobId::generate(), user.id.0, user.email, Utc::now());
+        let job = ExportJob::new_pending(id, user.id.0, user.email, Utc::now());
         self.jobs.create(&job).await?;
         Ok(job)
+    }
+
+    /// The record of an active job; another request may be creating it right now, so
+    /// a missing record is given a moment to appear.
+    async fn wait_for_record(&self, id: &JobId) -> Result<Option<ExportJob>, AccountError> {
+        for _ in 0..CREATION_WAIT_TRIES {
+            if let Some(job) = self.jobs.get(id).await? {
+                return Ok(Some(job));
+            }
+            tokio::time::sleep(CREATION_WAIT).await;
+        }
+        Ok(None)
     }
 
     /// One of the user's jobs. Another user's job is reported as not found, so its
     /// existence is not revealed.
     pub async fn job(&self, user: UserId, raw_id: &str) -> Result<ExportJob, AccountError> {
+        self.limiter.status(user).await?;
         let id = JobId::parse(raw_id).map_err(|_| AccountError::InvalidInput("job id"))?;
         self.owned_job(user, &id).await
     }
@@ -115,6 +202,7 @@ impl Account {
         user: UserId,
         filename: &str,
     ) -> Result<AuthorizedDownload, AccountError> {
+        self.limiter.download(user).await?;
         let id =
             job_id_from_filename(filename).map_err(|_| AccountError::InvalidInput("file name"))?;
         let job = self.owned_job(user, &id).await?;

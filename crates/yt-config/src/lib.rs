@@ -6,6 +6,7 @@
 //! names the variable.
 
 mod cli;
+mod limits;
 mod logging;
 
 use std::{path::PathBuf, time::Duration};
@@ -16,6 +17,7 @@ use yt_mail::{MailError, Mailer};
 use yt_storage::{BackendConfig, GcsConfig};
 
 pub use cli::parse_or_exit;
+pub use limits::{RateLimitArgs, parse_network};
 pub use logging::{LogArgs, LogFormat, init_logging};
 
 /// A setting that parsed but cannot work, with the variable to fix.

@@ -8,6 +8,10 @@
 //!                                    storage_id, download_url, error, plus our additions
 //!                                    (phase, progress_done, progress_total, expires_at, ...)
 //! yt:export:user:{user_id}:latest    the id of the user's most recent job
+//! yt:export:user:{user_id}:active    the id of the user's pending or processing job
+//! yt:ratelimit:{scope}:{subject}     sorted set: one member per admitted request, scored
+//!                                    by its time in ms (the export scope's members are
+//!                                    job ids, so a failed job gives its unit back)
 //! ```
 //!
 //! The model (ids, statuses, progress, the public [`JobView`]) compiles for the browser too;
@@ -27,4 +31,4 @@ pub use model::{ExportJob, JobStatus, Phase, Progress, thousands};
 pub use view::{JobView, ProgressView};
 
 #[cfg(feature = "store")]
-pub use store::{CompletedExport, JobQueue, JobStore, StoreError, connect_pool};
+pub use store::{CompletedExport, EXPORT_SCOPE, JobQueue, JobStore, StoreError, connect_pool};

@@ -27,6 +27,17 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 "#;
 
+/// Ends a user's active export: clears the marker if it still names this job, and on
+/// failure removes the job from the user's export window, giving the unit back.
+const END_ACTIVE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if ARGV[2] == '1' then return redis.call('ZREM', KEYS[2], ARGV[1]) end
+return 0
+"#;
+
+/// The rate-limit scope whose window holds job ids (see [`keys::rate_limit`]).
+pub const EXPORT_SCOPE: &str = "export";
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
@@ -185,6 +196,23 @@ impl JobStore {
             ("completed_at", timestamp(now)),
         ];
         self.update(id, fields).await
+    }
+
+    /// Called by the worker when a job ends: the user may request another export, and a
+    /// job that failed on our side (`give_back_quota`) no longer counts against the
+    /// export limit. Returns whether a unit of quota was given back.
+    pub async fn end_active(
+        &self,
+        job: &ExportJob,
+        give_back_quota: bool,
+    ) -> Result<bool, StoreError> {
+        let keys = vec![
+            keys::active_for_user(job.user_id),
+            keys::rate_limit(EXPORT_SCOPE, &job.user_id.to_string()),
+        ];
+        let args = vec![job.id.to_string(), u8::from(give_back_quota).to_string()];
+        let released: i64 = self.redis.eval(END_ACTIVE, keys, args).await?;
+        Ok(released == 1)
     }
 
     /// Records whether the "ready" email went out (`sent`, or `failed: <reason>`).

@@ -1,6 +1,7 @@
 //! A private `redis-server` per test.
 
 use std::{
+    io::{Read, Write},
     net::TcpStream,
     process::{Child, Command, Stdio},
     thread,
@@ -40,7 +41,9 @@ impl RedisServer {
                 .spawn()
                 .expect("redis-server is installed (Debian package redis-server)");
 
-            if wait_for_port(port, &mut child) {
+            // Another test may have taken the same free port first: only a server that
+            // reports our child's pid is ours.
+            if wait_for_port(port, &mut child) && serves_pid(port, child.id()) {
                 return Self { port, child, dir };
             }
             let _ = child.kill();
@@ -75,6 +78,31 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Whether the redis-server on `port` is the process `pid` (`INFO server`).
+fn serves_pid(port: u16, pid: u32) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"INFO server\r\n").is_err() {
+        return false;
+    }
+    let mut reply = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = stream.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        reply.extend_from_slice(&buffer[..read]);
+        if String::from_utf8_lossy(&reply).contains("process_id:") && reply.ends_with(b"\r\n") {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .any(|line| line.trim() == format!("process_id:{pid}"))
 }
 
 /// Waits until something accepts connections on `port`, or the child exits.

@@ -1,8 +1,11 @@
 //! Signing in and out with JSON.
 
-use axum::{Json, extract::State, http::StatusCode};
+use std::net::{IpAddr, Ipv4Addr};
+
+use axum::{Extension, Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use tower_sessions::Session;
+use yt_account::ClientAddr;
 
 use crate::{AppState, api::ApiError};
 
@@ -15,6 +18,7 @@ pub struct Credentials {
 /// `POST /api/auth/login` → 204 with the session cookie, or 401.
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<Extension<ClientAddr>>,
     session: Session,
     credentials: Result<Json<Credentials>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -22,10 +26,10 @@ pub async fn login(
 
     let user = state
         .account
-        .login(&credentials.email, &credentials.password)
+        .login(client_ip(client), &credentials.email, &credentials.password)
         .await?;
     let Some(user) = user else {
-        tracing::info!("login refused");
+        // Logged once, as every refusal, by `protect::headers_and_log`.
         return Err(ApiError::BadCredentials);
     };
     app::auth::sign_in(&session, user.id).await?;
@@ -37,4 +41,13 @@ pub async fn login(
 pub async fn logout(session: Session) -> Result<StatusCode, ApiError> {
     app::auth::sign_out(&session).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The resolved client address; without one (a router run without the resolver) every
+/// request counts as one client.
+fn client_ip(client: Option<Extension<ClientAddr>>) -> IpAddr {
+    client.map_or(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        |Extension(ClientAddr(ip))| ip,
+    )
 }

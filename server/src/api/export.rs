@@ -22,19 +22,31 @@ pub struct Requested {
     message: &'static str,
 }
 
-/// `POST /api/account/export` → 202 `{job_id, message}`.
+/// `POST /api/account/export` → 202 `{job_id, message}`; 200 with the running job when
+/// one is already pending or processing.
 pub async fn request(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<(StatusCode, Json<Requested>), ApiError> {
     let user = signed_in(&session).await?;
 
-    let job = state.account.request_export(user).await?;
-    let body = Requested {
-        job_id: job.id.to_string(),
-        message: "Export requested. We will email you a link when it is ready.",
+    let request = state.account.request_export(user).await?;
+    let (status, message) = if request.already_running {
+        (
+            StatusCode::OK,
+            "Your export is already running. We will email you a link when it is ready.",
+        )
+    } else {
+        (
+            StatusCode::ACCEPTED,
+            "Export requested. We will email you a link when it is ready.",
+        )
     };
-    Ok((StatusCode::ACCEPTED, Json(body)))
+    let body = Requested {
+        job_id: request.job.id.to_string(),
+        message,
+    };
+    Ok((status, Json(body)))
 }
 
 /// `GET /api/account/export/status/{job_id}` → the job.

@@ -79,9 +79,8 @@ impl TestApp {
         seed::seed_demo(&worker.db).await.unwrap();
 
         let server = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service())
-                .await
-                .unwrap();
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).await.unwrap();
         });
         Self {
             base,
