@@ -197,13 +197,7 @@ async fn another_users_job_is_not_found_and_never_downloadable() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"], "not_found");
 
-    let download = other
-        .get(app.url(&format!(
-            "/api/account/export/download/yt-export-{job_id}.zip"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let download = app.download(&other, &job_id).await;
     assert_eq!(download.status(), StatusCode::NOT_FOUND);
 }
 
@@ -252,13 +246,7 @@ async fn a_download_before_completion_is_refused_as_not_ready() {
     let client = app.demo().await;
     let job_id = app.request_export(&client).await;
 
-    let response = client
-        .get(app.url(&format!(
-            "/api/account/export/download/yt-export-{job_id}.zip"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let response = app.download(&client, &job_id).await;
 
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
@@ -276,13 +264,7 @@ async fn an_archive_deleted_by_cleanup_answers_410() {
     )
     .unwrap();
 
-    let response = client
-        .get(app.url(&format!(
-            "/api/account/export/download/yt-export-{job_id}.zip"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let response = app.download(&client, &job_id).await;
 
     assert_eq!(response.status(), StatusCode::GONE);
 }
@@ -294,13 +276,7 @@ async fn with_accel_redirect_nginx_is_told_which_file_to_serve() {
     let job_id = app.request_export(&client).await;
     app.run_worker_once().await;
 
-    let response = client
-        .get(app.url(&format!(
-            "/api/account/export/download/yt-export-{job_id}.zip"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let response = app.download(&client, &job_id).await;
 
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(

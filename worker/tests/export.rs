@@ -13,13 +13,7 @@ use yt_userdata::seed;
 #[tokio::test]
 async fn demo_export_holds_every_row_and_a_readme() {
     let worker = TestWorker::start().await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -113,13 +107,7 @@ async fn a_user_with_100_000_watched_videos_exports_completely() {
 async fn exports_run_on_postgres_too() {
     let postgres = Postgres::start();
     let worker = TestWorker::start_with(Some(postgres.url()), &[]).await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -145,13 +133,7 @@ async fn exports_run_on_postgres_too() {
 #[tokio::test]
 async fn a_deleted_user_fails_the_job_with_a_reason() {
     let worker = TestWorker::start().await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let other = worker
-        .db()
-        .verify_login(seed::OTHER_EMAIL, seed::OTHER_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let other = worker.seeded_user(seed::OTHER_EMAIL).await;
     let id = worker.queue_export(&other).await;
     worker.db().delete_user(other.id).await.unwrap();
 
@@ -166,13 +148,7 @@ async fn a_deleted_user_fails_the_job_with_a_reason() {
 #[tokio::test]
 async fn broken_storage_fails_the_job_and_leaves_no_archive() {
     let worker = TestWorker::start().await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
     let id = worker.queue_export(&demo).await;
 
     // The export folder turns into a plain file: every write into it fails.
@@ -205,13 +181,7 @@ async fn the_ready_email_goes_through_real_smtp_with_the_link() {
     let url = format!("--smtp-url={}", smtp.url());
     let worker =
         TestWorker::start_with(None, &[&url, "--mail-from=Exports <exports@feeds.test>"]).await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -239,13 +209,7 @@ async fn a_failed_email_leaves_the_export_completed() {
     // Nothing listens on this port.
     let dead = format!("--smtp-url=smtp://127.0.0.1:{}", yt_testkit::free_port());
     let worker = TestWorker::start_with(None, &[&dead]).await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
 
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
@@ -262,13 +226,7 @@ async fn a_failed_email_leaves_the_export_completed() {
 #[tokio::test]
 async fn a_job_already_taken_is_not_run_twice() {
     let worker = TestWorker::start().await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
 
@@ -287,13 +245,7 @@ async fn a_job_already_taken_is_not_run_twice() {
 #[tokio::test]
 async fn a_failed_job_gives_its_export_quota_back_and_ends_the_active_export() {
     let worker = TestWorker::start().await;
-    seed::seed_demo(worker.db()).await.unwrap();
-    let demo = worker
-        .db()
-        .verify_login(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .unwrap();
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
     let id = worker.queue_export(&demo).await;
 
     // What the server records when it admits the request.

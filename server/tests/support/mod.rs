@@ -150,6 +150,17 @@ impl TestApp {
         worker::job::run(&self.worker, &id).await.unwrap()
     }
 
+    /// Downloads a job's archive as `client`.
+    pub async fn download(&self, client: &Client, job_id: &str) -> reqwest::Response {
+        client
+            .get(self.url(&format!(
+                "/api/account/export/download/yt-export-{job_id}.zip"
+            )))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn status(&self, client: &Client, job_id: &str) -> (StatusCode, Value) {
         let response = client
             .get(self.url(&format!("/api/account/export/status/{job_id}")))

@@ -82,6 +82,16 @@ impl TestWorker {
         self.dir.path().join("outbox")
     }
 
+    /// Seeds the demo users and returns the one with `email`.
+    pub async fn seeded_user(&self, email: &str) -> User {
+        yt_userdata::seed::seed_demo(self.db()).await.unwrap();
+        self.db()
+            .user_by_email(email)
+            .await
+            .unwrap()
+            .expect("a seeded user")
+    }
+
     /// Queues a job for `user` the way the API does.
     pub async fn queue_export(&self, user: &User) -> JobId {
         let job =
