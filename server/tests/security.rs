@@ -226,3 +226,64 @@ async fn a_plain_form_post_from_our_own_page_passes() {
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()[header::LOCATION], "/account");
 }
+
+/// The `yt_session` value a response sets.
+fn session_cookie(response: &reqwest::Response) -> String {
+    let cookie = response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap();
+    assert!(cookie.starts_with("yt_session="), "{cookie}");
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn signing_in_issues_a_new_session_id_and_retires_the_old_one() {
+    let app = TestApp::start().await;
+    let login = |cookie: Option<String>| {
+        let mut request = reqwest::Client::new()
+            .post(app.url("/api/auth/login"))
+            .json(&serde_json::json!({"email": "demo@example.com", "password": "demo-export-123"}));
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        request.send()
+    };
+    let status_with = |cookie: String| {
+        reqwest::Client::new()
+            .get(app.url("/api/account/export/status/AAAAAAAAAAAAAAAAAAAAAA"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+    };
+
+    let first = session_cookie(&login(None).await.unwrap());
+    let second = session_cookie(&login(Some(first.clone())).await.unwrap());
+
+    assert_ne!(first, second);
+    assert_eq!(
+        status_with(first).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status_with(second).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_when_the_site_is_https() {
+    let app = TestApp::start_with(&["--export-url-base=https://exports.example"]).await;
+
+    let response = app
+        .client()
+        .post(app.url("/api/auth/login"))
+        .json(&serde_json::json!({"email": "demo@example.com", "password": "demo-export-123"}))
+        .send()
+        .await
+        .unwrap();
+
+    let cookie = response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}

@@ -15,7 +15,9 @@ use tempfile::TempDir;
 use yt_testkit::RedisServer;
 use yt_userdata::seed;
 
+/// Later flags (a test's extras) override the kit's defaults.
 #[derive(Parser)]
+#[command(args_override_self = true)]
 struct ServerCli {
     #[command(flatten)]
     args: server::ServerArgs,
