@@ -7,6 +7,7 @@ mod support;
 use reqwest::StatusCode;
 use support::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use yt_userdata::seed;
 
 const CANARY: &str = "canary-outside-the-export-folder";
 
@@ -80,16 +81,9 @@ async fn raw_get(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, String
 /// Signs the demo user in over plain HTTP and returns `yt_session=…`.
 async fn session_cookie(app: &TestApp) -> String {
     let response = app
-        .client()
-        .post(app.url("/api/auth/login"))
-        .json(&serde_json::json!({"email": "demo@example.com", "password": "demo-export-123"}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()[reqwest::header::SET_COOKIE]
-        .to_str()
-        .unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+        .login(&app.client(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await;
+    support::session_cookie(&response)
 }
 
 #[tokio::test]

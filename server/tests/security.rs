@@ -227,15 +227,6 @@ async fn a_plain_form_post_from_our_own_page_passes() {
     assert_eq!(response.headers()[header::LOCATION], "/account");
 }
 
-/// The `yt_session` value a response sets.
-fn session_cookie(response: &reqwest::Response) -> String {
-    let cookie = response.headers()[reqwest::header::SET_COOKIE]
-        .to_str()
-        .unwrap();
-    assert!(cookie.starts_with("yt_session="), "{cookie}");
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn signing_in_issues_a_new_session_id_and_retires_the_old_one() {
     let app = TestApp::start().await;
@@ -255,8 +246,8 @@ async fn signing_in_issues_a_new_session_id_and_retires_the_old_one() {
             .send()
     };
 
-    let first = session_cookie(&login(None).await.unwrap());
-    let second = session_cookie(&login(Some(first.clone())).await.unwrap());
+    let first = support::session_cookie(&login(None).await.unwrap());
+    let second = support::session_cookie(&login(Some(first.clone())).await.unwrap());
 
     assert_ne!(first, second);
     assert_eq!(
@@ -274,12 +265,8 @@ async fn session_cookies_are_secure_when_the_site_is_https() {
     let app = TestApp::start_with(&["--export-url-base=https://exports.example"]).await;
 
     let response = app
-        .client()
-        .post(app.url("/api/auth/login"))
-        .json(&serde_json::json!({"email": "demo@example.com", "password": "demo-export-123"}))
-        .send()
-        .await
-        .unwrap();
+        .login(&app.client(), "demo@example.com", "demo-export-123")
+        .await;
 
     let cookie = response.headers()[reqwest::header::SET_COOKIE]
         .to_str()

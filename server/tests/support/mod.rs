@@ -106,15 +106,20 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A client signed in as `email`.
-    pub async fn signed_in(&self, email: &str, password: &str) -> Client {
-        let client = self.client();
-        let response = client
+    /// Posts credentials to the JSON login as `client`.
+    pub async fn login(&self, client: &Client, email: &str, password: &str) -> reqwest::Response {
+        client
             .post(self.url("/api/auth/login"))
             .json(&json!({"email": email, "password": password}))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Client {
+        let client = self.client();
+        let response = self.login(&client, email, password).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         client
     }
@@ -172,6 +177,15 @@ impl TestApp {
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// The `yt_session=…` pair a response sets.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let cookie = response.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap();
+    assert!(cookie.starts_with("yt_session="), "{cookie}");
+    cookie.split(';').next().unwrap().to_owned()
 }
 
 impl Drop for TestApp {
