@@ -56,7 +56,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 fn session_error(error: tower_sessions::session::Error) -> AppError {
     tracing::warn!(%error, "session store failed");
-    AppError::Unavailable
+    AppError::unavailable()
 }
 
 #[cfg(test)]

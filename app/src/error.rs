@@ -71,13 +71,25 @@ impl AppError {
             }
             E::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "a backing service is unavailable");
-                Self::Unavailable
+                Self::unavailable()
             }
             E::Internal(cause) => {
                 tracing::error!(error = %cause, "server function failed");
                 Self::Internal
             }
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// [`AppError::Unavailable`], answered with 503 as the JSON API does, so clients and
+    /// load balancers see a busy service rather than a broken one.
+    pub fn unavailable() -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+        }
+        Self::Unavailable
     }
 }
 

@@ -43,12 +43,13 @@ async fn main() -> anyhow::Result<()> {
     ctx.jobs.create(&job).await?;
     let id = ctx
         .queue
-        .pop(std::time::Duration::from_secs(1))
+        .take(std::time::Duration::from_secs(1))
         .await?
         .context("queued job")?;
 
     let started = Instant::now();
-    let outcome = job::run(&ctx, &id).await?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let outcome = job::run(&ctx, &id, &stop).await?;
     let elapsed = started.elapsed();
 
     let done = ctx.jobs.get(&id).await?.context("job record")?;

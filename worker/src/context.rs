@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use yt_jobs::{JobQueue, JobStore};
+use yt_jobs::{JobQueue, JobStore, WorkerRegistry};
 use yt_mail::Mailer;
 use yt_storage::ExportStorage;
 use yt_userdata::Database;
@@ -12,8 +12,12 @@ use crate::WorkerArgs;
 
 pub struct WorkerContext {
     pub args: WorkerArgs,
+    /// Unique among the workers sharing a Redis: `{host}-{pid}-{random}`.
+    pub worker_id: String,
+    pub host: String,
     pub jobs: JobStore,
     pub queue: JobQueue,
+    pub workers: WorkerRegistry,
     pub db: Database,
     pub storage: ExportStorage,
     pub mailer: Mailer,
@@ -29,7 +33,7 @@ impl WorkerContext {
         let pool = yt_jobs::connect_pool(&args.redis.redis_url, 2)
             .await
             .context("connecting to Redis (YT_REDIS_URL)")?;
-        let queue = JobQueue::connect(&args.redis.redis_url)
+        let queue = JobQueue::connect(&args.redis.redis_url, pool.clone())
             .await
             .context("connecting to Redis (YT_REDIS_URL)")?;
 
@@ -44,15 +48,27 @@ impl WorkerContext {
             .await
             .with_context(|| format!("storage backend {} does not answer", backend.name()))?;
 
+        let host = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "unknown".to_owned());
+        let worker_id = format!(
+            "{host}-{}-{:04x}",
+            std::process::id(),
+            rand::random::<u16>()
+        );
         tracing::info!(
+            worker.id = %worker_id,
             storage.backend = storage.backend(),
             mail.transport = mailer.transport_name(),
             "worker connected"
         );
         Ok(Arc::new(Self {
             args,
-            jobs: JobStore::new(pool),
+            worker_id,
+            host,
+            jobs: JobStore::new(pool.clone()),
             queue,
+            workers: WorkerRegistry::new(pool),
             db,
             storage,
             mailer,

@@ -1,14 +1,22 @@
-//! One export job, as a short list of steps: load the job, collect the user's data,
+//! One export job, as a short list of steps: claim the job, collect the user's data,
 //! write and store the archive, publish the result, notify the user.
+//!
+//! The job is held under a lease renewed in the background. A transient failure puts it
+//! back to wait with a growing delay; a permanent one, or the last allowed attempt, fails
+//! it for good and tells the user. Only the worker that still holds the lease may end the
+//! job, so a job run twice after a lapse completes once and sends one email.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use yt_jobs::{CompletedExport, ExportJob, JobId, JobStatus, Phase, Progress, archive_filename};
-use yt_mail::{ExportReady, export_ready, mask_address};
+use yt_jobs::{
+    Claim, CompletedExport, ExportJob, JobId, Lease, Phase, Progress, StoreError, archive_filename,
+};
+use yt_mail::{ExportFailed, ExportReady, export_failed, export_ready, mask_address};
 use yt_userdata::UserId;
 
 use crate::{
@@ -22,12 +30,29 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 /// The job record outlives its archive by this much, so the page can say "expired".
 const RECORD_GRACE: Duration = Duration::from_secs(3600);
 
+/// Recording a job's outcome is retried this long while Redis is away.
+const RECORD_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Attempts and first delay for an email that failed for a reason that may pass.
+const MAIL_ATTEMPTS: u32 = 3;
+const MAIL_RETRY: Duration = Duration::from_millis(500);
+
+/// What the user reads when we gave up on a failure that kept coming back.
+const TRIED_TOO_OFTEN: &str = "We could not build your export after several tries. \
+                               Please try again later.";
+
 /// How a job ended, for the caller's log and counters.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Completed,
     Failed,
-    /// The job was gone or already handled; nothing was done.
+    /// A transient failure; the job waits for another attempt.
+    Retrying,
+    /// The worker is stopping; the job went back to the front of the queue.
+    HandedBack,
+    /// Another worker took the job over after our lease lapsed; its outcome stands.
+    LostLease,
+    /// The job was gone or already ended; nothing was done.
     Skipped,
 }
 
@@ -36,73 +61,175 @@ pub enum Outcome {
 #[error("{reason}")]
 struct UserFacing {
     reason: &'static str,
+    /// Whether another attempt can help.
+    transient: bool,
     #[source]
     cause: anyhow::Error,
 }
 
-/// Runs one job to its end. Errors are recorded on the job, never returned: only a
-/// failure to reach Redis at all comes back as `Err`.
-pub async fn run(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome> {
+/// Runs one job taken off the queue to its end. Failures are recorded on the job, never
+/// returned: only a failure to reach Redis at all comes back as `Err` (the lease then
+/// lapses and the job is run again). Cancelling `stop` hands the job back.
+pub async fn run(
+    ctx: &WorkerContext,
+    id: &JobId,
+    stop: &CancellationToken,
+) -> anyhow::Result<Outcome> {
     let span = tracing::info_span!("export", job.id = %id);
-    run_in_span(ctx, id).instrument(span).await
+    run_in_span(ctx, id, stop).instrument(span).await
 }
 
-async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome> {
+async fn run_in_span(
+    ctx: &WorkerContext,
+    id: &JobId,
+    stop: &CancellationToken,
+) -> anyhow::Result<Outcome> {
     let started = Instant::now();
+    let reliability = &ctx.args.reliability;
 
-    // Load the job.
-    let Some(job) = ctx.jobs.get(id).await.context("loading the job")? else {
-        tracing::warn!("job record is gone; skipping");
-        return Ok(Outcome::Skipped);
-    };
-    if job.status != JobStatus::Pending {
-        tracing::warn!(job.status = %job.status, "job is not pending; skipping");
-        return Ok(Outcome::Skipped);
-    }
-    if !ctx
-        .jobs
-        .mark_processing(id, Utc::now())
+    // Claim the job under a lease.
+    let claim = ctx
+        .queue
+        .claim(id, &ctx.worker_id, reliability.lease(), Utc::now())
         .await
-        .context("marking the job")?
-    {
-        return Ok(Outcome::Skipped);
-    }
-    tracing::info!(user.id = job.user_id, "export started");
+        .context("claiming the job")?;
+    let job = match claim {
+        Claim::Claimed(job) => *job,
+        Claim::Gone => {
+            tracing::warn!("job record is gone; skipping");
+            return Ok(Outcome::Skipped);
+        }
+        Claim::Finished => {
+            tracing::info!("job already ended; skipping");
+            return Ok(Outcome::Skipped);
+        }
+    };
+    let lease = Lease {
+        job_id: id.clone(),
+        worker_id: ctx.worker_id.clone(),
+    };
+    tracing::info!(
+        user.id = job.user_id,
+        job.attempt = job.attempts,
+        "export started"
+    );
 
-    // Collect, write, store and publish.
-    match export(ctx, &job).await {
+    if job.attempts > reliability.max_attempts {
+        let failure = UserFacing {
+            reason: TRIED_TOO_OFTEN,
+            transient: false,
+            cause: anyhow::anyhow!("taken {} times without finishing", job.attempts - 1),
+        };
+        return give_up(ctx, &lease, &job, failure, started).await;
+    }
+
+    // Collect, write, store and publish, while the lease is kept and a stop is watched.
+    let exported = tokio::select! {
+        exported = export(ctx, &job) => exported,
+        () = keep_lease(ctx, &lease) => {
+            tracing::warn!("lease lost to another worker; abandoning this run");
+            return Ok(Outcome::LostLease);
+        }
+        () = stop.cancelled() => {
+            let handed_back = record(|| ctx.queue.hand_back(&lease)).await?;
+            tracing::warn!(job.handed_back = handed_back, "job handed back to the queue");
+            return Ok(Outcome::HandedBack);
+        }
+    };
+
+    match exported {
         Ok((completed, display_name)) => {
+            if !record(|| ctx.queue.complete(&lease, &completed)).await? {
+                tracing::warn!("lease lost before completion; the other run's outcome stands");
+                return Ok(Outcome::LostLease);
+            }
             tracing::info!(
                 archive.bytes = completed.archive_bytes,
                 duration_ms = started.elapsed().as_millis() as u64,
                 "export completed"
             );
-            ctx.jobs
-                .end_active(&job, false)
-                .await
-                .context("ending the active export")?;
-            notify(ctx, &job, &completed, display_name.as_deref()).await;
+            record(|| ctx.jobs.end_active(&job, false)).await?;
+            notify_ready(ctx, &job, &completed, display_name.as_deref()).await;
             Ok(Outcome::Completed)
         }
-        Err(failure) => {
-            tracing::error!(
-                error = format!("{:#}", failure.cause),
-                duration_ms = started.elapsed().as_millis() as u64,
-                "export failed"
+        Err(failure) if failure.transient && job.attempts < reliability.max_attempts => {
+            let delay = reliability.retry_delay(job.attempts);
+            let cause = format!("{:#}", failure.cause);
+            tracing::warn!(
+                error = %cause,
+                job.attempt = job.attempts,
+                retry_in_ms = delay.as_millis() as u64,
+                "export failed; will retry"
             );
-            ctx.jobs
-                .fail(id, failure.reason, Utc::now())
-                .await
-                .context("recording the failure")?;
+            if !record(|| ctx.queue.retry_later(&lease, delay, &cause, Utc::now())).await? {
+                return Ok(Outcome::LostLease);
+            }
+            Ok(Outcome::Retrying)
+        }
+        Err(failure) => give_up(ctx, &lease, &job, failure, started).await,
+    }
+}
 
-            // The failure is ours, so the export does not count against the user's limit.
-            let released = ctx
-                .jobs
-                .end_active(&job, true)
-                .await
-                .context("giving the export quota back")?;
-            tracing::info!(quota.released = released, "export quota given back");
-            Ok(Outcome::Failed)
+/// Fails the job for good: the reason goes on the job, the quota back to the user, and
+/// the user gets an email saying so.
+async fn give_up(
+    ctx: &WorkerContext,
+    lease: &Lease,
+    job: &ExportJob,
+    failure: UserFacing,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
+    tracing::error!(
+        error = format!("{:#}", failure.cause),
+        job.attempt = job.attempts,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "export failed"
+    );
+    if !record(|| ctx.queue.fail(lease, failure.reason, Utc::now())).await? {
+        return Ok(Outcome::LostLease);
+    }
+
+    // The failure is ours, so the export does not count against the user's limit.
+    let released = record(|| ctx.jobs.end_active(job, true)).await?;
+    tracing::info!(quota.released = released, "export quota given back");
+
+    notify_failed(ctx, job, failure.reason).await;
+    Ok(Outcome::Failed)
+}
+
+/// Renews the lease until it is lost; returns only then. Redis errors are retried: the
+/// lease may still be ours when Redis comes back.
+async fn keep_lease(ctx: &WorkerContext, lease: &Lease) {
+    let reliability = &ctx.args.reliability;
+    let mut ticks = tokio::time::interval(reliability.renew_every());
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match ctx.queue.renew(lease, reliability.lease()).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => tracing::warn!(%error, "could not renew the lease; retrying"),
+        }
+    }
+}
+
+/// Runs a Redis write that records an outcome, retrying for a while when Redis is away,
+/// so a finished export is not thrown away over a short outage.
+async fn record<T, F, Fut>(mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let deadline = Instant::now() + RECORD_PATIENCE;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Err(error) if error.is_transient() && Instant::now() < deadline => {
+                tracing::warn!(%error, retry_in_ms = pause.as_millis() as u64, "Redis write failed; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
         }
     }
 }
@@ -115,6 +242,7 @@ async fn export(
     let generic = "We could not build your export. Please try again later.";
     let internal = |cause: anyhow::Error| UserFacing {
         reason: generic,
+        transient: true,
         cause,
     };
 
@@ -126,6 +254,7 @@ async fn export(
         .map_err(internal)?
         .ok_or_else(|| UserFacing {
             reason: "Your account no longer exists.",
+            transient: false,
             cause: anyhow::anyhow!("user {} not found", job.user_id),
         })?;
     let counts = ctx
@@ -159,14 +288,18 @@ async fn export(
     drop(progress_tx);
     let _ = publisher.await;
 
-    let manifest = written.map_err(|e| UserFacing {
-        reason: if e.is_transient() {
-            "We could not build your export because a service was unavailable. \
-             Please try again in a few minutes."
-        } else {
-            generic
-        },
-        cause: e.into(),
+    let manifest = written.map_err(|e| {
+        let transient = e.is_transient();
+        UserFacing {
+            reason: if transient {
+                "We could not build your export because a service was unavailable. \
+                 Please try again in a few minutes."
+            } else {
+                generic
+            },
+            transient,
+            cause: e.into(),
+        }
     })?;
 
     let completed = CompletedExport {
@@ -178,11 +311,6 @@ async fn export(
         archive_sha256: manifest.archive_sha256,
         keep_for: ctx.args.export.ttl() + RECORD_GRACE,
     };
-    ctx.jobs
-        .complete(&job.id, &completed)
-        .await
-        .context("recording completion")
-        .map_err(internal)?;
     Ok((completed, user.display_name))
 }
 
@@ -203,7 +331,7 @@ async fn publish_progress(
 
 /// Emails the link. A failed email leaves the export completed; the outcome is recorded
 /// on the job as `email_status`.
-async fn notify(
+async fn notify_ready(
     ctx: &WorkerContext,
     job: &ExportJob,
     completed: &CompletedExport,
@@ -214,28 +342,82 @@ async fn notify(
         download_url: &completed.download_url,
         expires_at: completed.expires_at,
     });
-    let recipient = mask_address(&job.email);
+    send(ctx, job, "ready", &subject, text, html).await;
+}
 
-    let status = match ctx
-        .mailer
-        .send(&job.email, &subject, text, html, job.id.as_str())
-        .await
-    {
+/// Tells the user the export failed and why.
+async fn notify_failed(ctx: &WorkerContext, job: &ExportJob, reason: &str) {
+    let account_url = ctx.args.export.account_url();
+    let (subject, text, html) = export_failed(&ExportFailed {
+        display_name: None,
+        reason,
+        account_url: &account_url,
+    });
+    send(ctx, job, "failure", &subject, text, html).await;
+}
+
+/// Sends one email about `job`, retrying failures that may pass, and records the outcome
+/// on the job. Never fails the job.
+async fn send(
+    ctx: &WorkerContext,
+    job: &ExportJob,
+    kind: &'static str,
+    subject: &str,
+    text: String,
+    html: String,
+) {
+    let recipient = mask_address(&job.email);
+    let mut pause = MAIL_RETRY;
+    let mut attempt = 1;
+    let outcome = loop {
+        let sent = ctx
+            .mailer
+            .send(
+                &job.email,
+                subject,
+                text.clone(),
+                html.clone(),
+                job.id.as_str(),
+            )
+            .await;
+        match sent {
+            Err(error) if error.is_transient() && attempt < MAIL_ATTEMPTS => {
+                tracing::warn!(
+                    mail.kind = kind,
+                    mail.to = %recipient,
+                    mail.attempt = attempt,
+                    %error,
+                    "email failed; retrying"
+                );
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            other => break other,
+        }
+    };
+
+    let status = match &outcome {
         Ok(sent) => {
             tracing::info!(
+                mail.kind = kind,
                 mail.to = %recipient,
                 mail.message_id = %sent.message_id,
                 mail.outbox_file = sent.outbox_file.as_ref().map(|p| p.display().to_string()),
-                "ready email sent"
+                "email sent"
             );
-            "sent".to_owned()
+            Ok(())
         }
         Err(error) => {
-            tracing::error!(mail.to = %recipient, %error, "ready email failed");
-            format!("failed: {error}")
+            tracing::error!(mail.kind = kind, mail.to = %recipient, %error, "email failed");
+            Err(error.to_string())
         }
     };
-    if let Err(error) = ctx.jobs.set_email_status(&job.id, &status).await {
+    let recorded = ctx
+        .jobs
+        .set_email_status(&job.id, status.as_ref().map(|_| ()).map_err(String::as_str))
+        .await;
+    if let Err(error) = recorded {
         tracing::warn!(%error, "could not record the email status");
     }
 }

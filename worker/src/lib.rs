@@ -5,7 +5,8 @@
 //! the archive, store it, publish the result, notify the user. The archive is written by
 //! a three-stage [`pipeline`] (database pages → ZIP on a blocking thread → upload), so
 //! memory stays flat whatever the size of the watch history. Any number of workers can
-//! share one Redis; each takes one job at a time.
+//! share one Redis; each takes one job at a time, under a lease (see [`runner`]), so a job
+//! whose worker dies goes back to the queue.
 
 pub mod cleanup;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod job;
 pub mod pipeline;
 pub mod readme;
 pub mod runner;
+pub mod status;
 
 pub use config::WorkerArgs;
 pub use context::WorkerContext;

@@ -5,6 +5,9 @@
 //! worker seed         # migrate and create the demo users
 //! worker seed --heavy-user heavy@example.com --watched 1000000
 //! worker cleanup      # delete expired exports now
+//! worker status       # workers, queue, jobs in progress, failed jobs with reasons
+//! worker retry ID     # queue a failed job again
+//! worker cancel ID    # cancel a job that waits for a worker
 //! ```
 
 use std::process::ExitCode;
@@ -12,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
-use worker::{WorkerArgs, WorkerContext, cleanup, runner};
+use worker::{WorkerArgs, WorkerContext, cleanup, runner, status};
 use yt_userdata::{Database, seed};
 
 #[derive(Parser)]
@@ -44,6 +47,18 @@ enum Command {
     },
     /// Delete exports past their time to live, once.
     Cleanup,
+    /// Print the live workers, queue counts, jobs in progress and failed jobs.
+    Status,
+    /// Queue a failed job again, as new.
+    Retry {
+        /// The job id (or its `yt:export:job:` key).
+        job_id: String,
+    },
+    /// Cancel a job that waits for a worker; its user may ask again.
+    Cancel {
+        /// The job id (or its `yt:export:job:` key).
+        job_id: String,
+    },
 }
 
 #[tokio::main]
@@ -90,11 +105,39 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Status => {
+            let redis = operator_redis(&cli.args).await?;
+            print(&status::report(&redis, chrono::Utc::now()).await?)?;
+        }
+        Command::Retry { job_id } => {
+            let redis = operator_redis(&cli.args).await?;
+            print(&status::retry(&redis, &job_id).await?)?;
+        }
+        Command::Cancel { job_id } => {
+            let redis = operator_redis(&cli.args).await?;
+            print(&status::cancel(&redis, &job_id).await?)?;
+        }
         Command::Cleanup => {
             let ctx = WorkerContext::connect(cli.args).await?;
             let ttl = ctx.args.export.ttl();
             cleanup::remove_expired(&ctx.storage, ttl, chrono::Utc::now()).await?;
         }
     }
+    Ok(())
+}
+
+/// Redis alone, for the operator commands: they need no database or storage.
+async fn operator_redis(args: &WorkerArgs) -> anyhow::Result<fred::clients::Pool> {
+    yt_jobs::connect_pool(&args.redis.redis_url, 1)
+        .await
+        .context("connecting to Redis (YT_REDIS_URL)")
+}
+
+/// Writes an operator command's answer to stdout (logs go to stderr).
+fn print(output: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", output.trim_end())?;
     Ok(())
 }

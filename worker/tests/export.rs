@@ -146,8 +146,8 @@ async fn a_deleted_user_fails_the_job_with_a_reason() {
 }
 
 #[tokio::test]
-async fn broken_storage_fails_the_job_and_leaves_no_archive() {
-    let worker = TestWorker::start().await;
+async fn broken_storage_on_the_last_attempt_fails_the_job_tells_the_user_and_leaves_no_archive() {
+    let worker = TestWorker::start_with(None, &["--max-attempts=1"]).await;
     let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
     let id = worker.queue_export(&demo).await;
 
@@ -167,11 +167,16 @@ async fn broken_storage_fails_the_job_and_leaves_no_archive() {
         "{job:?}"
     );
     assert!(job.download_url.is_none());
+    assert_eq!(job.email_status.as_deref(), Some("sent"));
+    let mails: Vec<_> = std::fs::read_dir(worker.outbox_dir())
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("could not be completed"), "{}", mails[0]);
     assert!(
-        std::fs::read_dir(worker.outbox_dir())
-            .map(|d| d.count())
-            .unwrap_or(0)
-            == 0
+        !mails[0].contains("/download/"),
+        "no link to a missing file"
     );
 }
 
@@ -216,10 +221,8 @@ async fn a_failed_email_leaves_the_export_completed() {
 
     let job = worker.jobs().get(&id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed);
-    assert!(
-        job.email_status.as_deref().unwrap().starts_with("failed"),
-        "{job:?}"
-    );
+    assert_eq!(job.email_status.as_deref(), Some("failed"), "{job:?}");
+    assert!(job.email_error.is_some(), "{job:?}");
     assert_unzips(&worker.archive_path(&id));
 }
 
@@ -230,21 +233,24 @@ async fn a_job_already_taken_is_not_run_twice() {
     let id = worker.queue_export(&demo).await;
     assert_eq!(worker.run_next().await, Outcome::Completed);
 
+    let stop = tokio_util::sync::CancellationToken::new();
     assert_eq!(
-        worker::job::run(&worker.ctx, &id).await.unwrap(),
+        worker::job::run(&worker.ctx, &id, &stop).await.unwrap(),
         Outcome::Skipped
     );
 
     let unknown = yt_jobs::JobId::generate();
     assert_eq!(
-        worker::job::run(&worker.ctx, &unknown).await.unwrap(),
+        worker::job::run(&worker.ctx, &unknown, &stop)
+            .await
+            .unwrap(),
         Outcome::Skipped
     );
 }
 
 #[tokio::test]
 async fn a_failed_job_gives_its_export_quota_back_and_ends_the_active_export() {
-    let worker = TestWorker::start().await;
+    let worker = TestWorker::start_with(None, &["--max-attempts=1"]).await;
     let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
     let id = worker.queue_export(&demo).await;
 

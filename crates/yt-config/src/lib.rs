@@ -150,6 +150,11 @@ impl ExportArgs {
     }
 
     /// The public download URL of an archive file name.
+    /// The account page, where users request exports.
+    pub fn account_url(&self) -> String {
+        format!("{}/account", self.url_base.as_str().trim_end_matches('/'))
+    }
+
     pub fn download_url(&self, filename: &str) -> String {
         let base = self.url_base.as_str().trim_end_matches('/');
         format!("{base}/api/account/export/download/{filename}")

@@ -7,7 +7,12 @@ pub const QUEUE: &str = "yt:export:queue";
 
 /// The hash of one job.
 pub fn job(id: &JobId) -> String {
-    format!("yt:export:job:{id}")
+    format!("{}{id}", job_prefix())
+}
+
+/// What every job hash's key starts with.
+pub fn job_prefix() -> &'static str {
+    "yt:export:job:"
 }
 
 /// The id of a user's most recent job.
@@ -25,4 +30,26 @@ pub fn active_for_user(user_id: i64) -> String {
 /// `scope` names the limit (`export`, `status`, ...), `subject` whom it counts.
 pub fn rate_limit(scope: &str, subject: &str) -> String {
     format!("yt:ratelimit:{scope}:{subject}")
+}
+
+/// List of job ids that workers have taken off the queue and not yet finished. A job
+/// moves here atomically (BLMOVE), so a worker that dies still leaves it somewhere.
+pub const PROCESSING: &str = "yt:export:processing";
+
+/// Sorted set of taken job ids scored by the end of their lease (ms since the epoch, by
+/// Redis's clock). A job whose lease lapsed goes back to the queue.
+pub const LEASES: &str = "yt:export:leases";
+
+/// Sorted set of job ids waiting to be retried, scored by when (ms since the epoch).
+pub const DELAYED: &str = "yt:export:delayed";
+
+/// Sorted set of failed job ids scored by when they failed (ms), for operators.
+pub const FAILED: &str = "yt:export:failed";
+
+/// Sorted set of worker ids scored by their last heartbeat (ms).
+pub const WORKERS: &str = "yt:export:workers";
+
+/// The heartbeat hash of one worker; it expires when the worker stops beating.
+pub fn worker(worker_id: &str) -> String {
+    format!("yt:export:worker:{worker_id}")
 }

@@ -12,6 +12,12 @@
 //! yt:ratelimit:{scope}:{subject}     sorted set: one member per admitted request, scored
 //!                                    by its time in ms (the export scope's members are
 //!                                    job ids, so a failed job gives its unit back)
+//! yt:export:processing               list of job ids taken by workers (BLMOVE from the queue)
+//! yt:export:leases                   sorted set: taken job id -> lease end (ms)
+//! yt:export:delayed                  sorted set: job id -> when to retry it (ms)
+//! yt:export:failed                   sorted set: failed job id -> when it failed (ms)
+//! yt:export:workers                  sorted set: worker id -> last heartbeat (ms)
+//! yt:export:worker:{worker_id}       hash with a TTL: host, pid, current_job, jobs_done, ...
 //! ```
 //!
 //! The model (ids, statuses, progress, the public [`JobView`]) compiles for the browser too;
@@ -22,13 +28,23 @@ mod model;
 mod view;
 
 #[cfg(feature = "store")]
+pub mod admin;
+#[cfg(feature = "store")]
 pub mod keys;
 #[cfg(feature = "store")]
+mod queue;
+#[cfg(feature = "store")]
 mod store;
+#[cfg(feature = "store")]
+mod workers;
 
 pub use id::{InvalidJobId, JobId, archive_filename, job_id_from_filename};
 pub use model::{ExportJob, JobStatus, Phase, Progress, thousands};
 pub use view::{JobView, ProgressView};
 
 #[cfg(feature = "store")]
-pub use store::{CompletedExport, EXPORT_SCOPE, JobQueue, JobStore, StoreError, connect_pool};
+pub use queue::{Claim, JobQueue, Lease, Reaped};
+#[cfg(feature = "store")]
+pub use store::{CompletedExport, EXPORT_SCOPE, JobStore, StoreError, connect_pool};
+#[cfg(feature = "store")]
+pub use workers::{WorkerBeat, WorkerRegistry};

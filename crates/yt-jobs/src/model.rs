@@ -186,7 +186,16 @@ pub struct ExportJob {
     pub progress: Progress,
     pub archive_bytes: Option<u64>,
     pub archive_sha256: Option<String>,
+    /// `sent` or `failed` once the job's email was tried.
     pub email_status: Option<String>,
+    /// Why the email failed, when it did.
+    pub email_error: Option<String>,
+    /// How many times a worker has taken the job.
+    pub attempts: u32,
+    /// The worker holding the job while it is processing.
+    pub worker_id: Option<String>,
+    /// The cause of the last transient failure, for operators.
+    pub last_error: Option<String>,
 }
 
 impl ExportJob {
@@ -209,6 +218,10 @@ impl ExportJob {
             archive_bytes: None,
             archive_sha256: None,
             email_status: None,
+            email_error: None,
+            attempts: 0,
+            worker_id: None,
+            last_error: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use fred::{
-    clients::{Client, Pool},
+    clients::Pool,
     interfaces::{
         ClientLike, HashesInterface, KeysInterface, ListInterface, LuaInterface,
         TransactionInterface,
@@ -14,10 +14,10 @@ use fred::{
     types::Expiration,
 };
 
-use crate::{ExportJob, JobId, JobStatus, Phase, Progress, keys};
+use crate::{ExportJob, JobId, Phase, Progress, keys};
 
 /// How long a job nobody has finished stays visible, so its owner can still see it.
-const UNFINISHED_JOB_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const UNFINISHED_JOB_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Sets hash fields only on a job that exists, so a late update never resurrects an
 /// expired job as a fragment.
@@ -58,13 +58,17 @@ impl StoreError {
     }
 }
 
+/// A command that gets no answer in this time fails, so a request never hangs on a Redis
+/// that is away: the server answers 503 and the worker retries.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Connects a pool of clients that reconnect with backoff when Redis goes away.
 pub async fn connect_pool(url: &str, size: usize) -> Result<Pool, StoreError> {
     let config = Config::from_url(url)?;
     let pool = Builder::from_config(config)
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
         .with_performance_config(|perf| {
-            perf.default_command_timeout = Duration::from_secs(10);
+            perf.default_command_timeout = COMMAND_TIMEOUT;
         })
         .build_pool(size)?;
     pool.init().await?;
@@ -125,7 +129,7 @@ impl JobStore {
         if fields.is_empty() {
             return Ok(None);
         }
-        decode(id, &fields).map(Some)
+        decode_fields(id, &fields).map(Some)
     }
 
     /// The user's most recent job, if its record still exists.
@@ -137,65 +141,12 @@ impl JobStore {
         self.get(&id).await
     }
 
-    /// Marks a job as taken by a worker. Returns false when the job no longer exists.
-    pub async fn mark_processing(
-        &self,
-        id: &JobId,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let progress = Progress::new(Phase::Profile, 0, 1);
-        let mut fields = vec![
-            ("status", JobStatus::Processing.as_str().to_owned()),
-            ("started_at", timestamp(now)),
-        ];
-        fields.extend(progress_fields(&progress));
-        self.update(id, fields).await
-    }
-
     pub async fn record_progress(
         &self,
         id: &JobId,
         progress: &Progress,
     ) -> Result<bool, StoreError> {
         self.update(id, progress_fields(progress).into()).await
-    }
-
-    /// Marks a job completed and keeps its record for the archive's lifetime.
-    pub async fn complete(&self, id: &JobId, export: &CompletedExport) -> Result<bool, StoreError> {
-        let mut fields = vec![
-            ("status", JobStatus::Completed.as_str().to_owned()),
-            ("completed_at", timestamp(export.completed_at)),
-            ("expires_at", timestamp(export.expires_at)),
-            ("storage_id", export.storage_id.clone()),
-            ("download_url", export.download_url.clone()),
-            ("archive_bytes", export.archive_bytes.to_string()),
-            ("archive_sha256", export.archive_sha256.clone()),
-        ];
-        fields.extend(progress_fields(&Progress::new(Phase::Done, 1, 1)));
-
-        let updated = self.update(id, fields).await?;
-        if updated {
-            let () = self
-                .redis
-                .expire(keys::job(id), export.keep_for.as_secs() as i64, None)
-                .await?;
-        }
-        Ok(updated)
-    }
-
-    /// Marks a job failed with a reason the user can read.
-    pub async fn fail(
-        &self,
-        id: &JobId,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let fields = vec![
-            ("status", JobStatus::Failed.as_str().to_owned()),
-            ("error", reason.to_owned()),
-            ("completed_at", timestamp(now)),
-        ];
-        self.update(id, fields).await
     }
 
     /// Called by the worker when a job ends: the user may request another export, and a
@@ -215,10 +166,20 @@ impl JobStore {
         Ok(released == 1)
     }
 
-    /// Records whether the "ready" email went out (`sent`, or `failed: <reason>`).
-    pub async fn set_email_status(&self, id: &JobId, status: &str) -> Result<bool, StoreError> {
-        self.update(id, vec![("email_status", status.to_owned())])
-            .await
+    /// Records whether the job's email went out: `sent`, or `failed` with the reason.
+    pub async fn set_email_status(
+        &self,
+        id: &JobId,
+        outcome: Result<(), &str>,
+    ) -> Result<bool, StoreError> {
+        let fields = match outcome {
+            Ok(()) => vec![("email_status", "sent".to_owned())],
+            Err(reason) => vec![
+                ("email_status", "failed".to_owned()),
+                ("email_error", reason.to_owned()),
+            ],
+        };
+        self.update(id, fields).await
     }
 
     /// How many jobs wait in the queue.
@@ -249,59 +210,11 @@ impl JobStore {
     }
 }
 
-/// The worker's end of the queue. It blocks while it waits, so it needs a connection of
-/// its own rather than one of the shared pool's.
-pub struct JobQueue {
-    redis: Client,
-}
-
-impl JobQueue {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config = Config::from_url(url)?;
-        let redis = Builder::from_config(config)
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build()?;
-        redis.init().await?;
-        Ok(Self { redis })
-    }
-
-    /// Waits up to `timeout` for the next job id (BRPOP, the spec's 5 s by default).
-    ///
-    /// An entry that is not a well-formed id is dropped with a warning: it could never
-    /// name a job.
-    pub async fn pop(&self, timeout: Duration) -> Result<Option<JobId>, StoreError> {
-        // fred reports BRPOP's "nothing arrived in time" as a timeout error.
-        let popped: Option<(String, String)> =
-            match self.redis.brpop(keys::QUEUE, timeout.as_secs_f64()).await {
-                Ok(popped) => popped,
-                Err(error) if *error.kind() == fred::error::ErrorKind::Timeout => None,
-                Err(error) => return Err(error.into()),
-            };
-        let Some((_, raw)) = popped else {
-            return Ok(None);
-        };
-        match JobId::parse(&raw) {
-            Ok(id) => Ok(Some(id)),
-            Err(_) => {
-                tracing::warn!(
-                    queue.entry_len = raw.len(),
-                    "dropped a malformed queue entry"
-                );
-                Ok(None)
-            }
-        }
-    }
-
-    pub async fn quit(&self) {
-        let _ = self.redis.quit().await;
-    }
-}
-
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn progress_fields(progress: &Progress) -> [(&'static str, String); 3] {
+pub(crate) fn progress_fields(progress: &Progress) -> [(&'static str, String); 3] {
     [
         ("phase", progress.phase.as_str().to_owned()),
         ("progress_done", progress.done.to_string()),
@@ -320,7 +233,10 @@ fn encode(job: &ExportJob) -> HashMap<&'static str, String> {
     fields
 }
 
-fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, StoreError> {
+pub(crate) fn decode_fields(
+    id: &JobId,
+    fields: &HashMap<String, String>,
+) -> Result<ExportJob, StoreError> {
     let corrupt = |field: &'static str, reason: String| StoreError::Corrupt {
         job_id: id.to_string(),
         field,
@@ -379,5 +295,9 @@ fn decode(id: &JobId, fields: &HashMap<String, String>) -> Result<ExportJob, Sto
         archive_bytes: number("archive_bytes")?,
         archive_sha256: optional("archive_sha256"),
         email_status: optional("email_status"),
+        email_error: optional("email_error"),
+        attempts: number("attempts")?.unwrap_or(0) as u32,
+        worker_id: optional("worker_id"),
+        last_error: optional("last_error"),
     })
 }

@@ -1,11 +1,15 @@
 //! The job store and queue against a real redis-server.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use fred::interfaces::{HashesInterface, KeysInterface, ListInterface};
-use yt_jobs::{CompletedExport, ExportJob, JobId, JobQueue, JobStatus, JobStore, Phase, Progress};
+use yt_jobs::{
+    Claim, CompletedExport, ExportJob, JobId, JobQueue, JobStatus, JobStore, Lease, Phase, Progress,
+};
 use yt_testkit::RedisServer;
+
+const LEASE: Duration = Duration::from_secs(30);
 
 async fn store(redis: &RedisServer) -> (JobStore, fred::clients::Pool) {
     let pool = yt_jobs::connect_pool(&redis.url(), 1).await.unwrap();
@@ -44,52 +48,21 @@ async fn a_new_job_is_queued_with_the_spec_fields() {
 }
 
 #[tokio::test]
-async fn the_queue_is_fifo_and_an_empty_wait_returns_none() {
-    let redis = RedisServer::start();
-    let (jobs, _) = store(&redis).await;
-    let queue = JobQueue::connect(&redis.url()).await.unwrap();
-    let (first, second) = (job(1), job(2));
-    jobs.create(&first).await.unwrap();
-    jobs.create(&second).await.unwrap();
-
-    assert_eq!(
-        queue.pop(Duration::from_secs(1)).await.unwrap(),
-        Some(first.id)
-    );
-    assert_eq!(
-        queue.pop(Duration::from_secs(1)).await.unwrap(),
-        Some(second.id)
-    );
-
-    let started = Instant::now();
-    assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), None);
-    assert!(started.elapsed() >= Duration::from_millis(900));
-}
-
-#[tokio::test]
-async fn a_malformed_queue_entry_is_dropped() {
-    let redis = RedisServer::start();
-    let (_, raw) = store(&redis).await;
-    let queue = JobQueue::connect(&redis.url()).await.unwrap();
-    let () = raw
-        .lpush("yt:export:queue", "../../not-a-job")
-        .await
-        .unwrap();
-
-    assert_eq!(queue.pop(Duration::from_secs(1)).await.unwrap(), None);
-
-    let left: u64 = raw.llen("yt:export:queue").await.unwrap();
-    assert_eq!(left, 0);
-}
-
-#[tokio::test]
 async fn lifecycle_updates_never_resurrect_a_deleted_job() {
     let redis = RedisServer::start();
     let (jobs, raw) = store(&redis).await;
     let job = job(3);
     jobs.create(&job).await.unwrap();
 
-    assert!(jobs.mark_processing(&job.id, Utc::now()).await.unwrap());
+    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
+    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
+    let Claim::Claimed(_) = queue.claim(&id, "w1", LEASE, Utc::now()).await.unwrap() else {
+        panic!("the job should be claimed");
+    };
+    let lease = Lease {
+        job_id: id,
+        worker_id: "w1".into(),
+    };
     assert!(
         jobs.record_progress(&job.id, &Progress::new(Phase::WatchHistory, 5, 10))
             .await
@@ -106,7 +79,7 @@ async fn lifecycle_updates_never_resurrect_a_deleted_job() {
             .await
             .unwrap()
     );
-    assert!(!jobs.fail(&job.id, "gone", Utc::now()).await.unwrap());
+    assert!(!queue.fail(&lease, "gone", Utc::now()).await.unwrap());
     assert!(jobs.get(&job.id).await.unwrap().is_none());
 }
 
@@ -127,7 +100,14 @@ async fn completion_records_the_result_and_keeps_the_record_for_its_lifetime() {
         archive_sha256: "ab".repeat(32),
         keep_for: Duration::from_secs(25 * 3600),
     };
-    assert!(jobs.complete(&job.id, &completed).await.unwrap());
+    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
+    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
+    queue.claim(&id, "w1", LEASE, now).await.unwrap();
+    let lease = Lease {
+        job_id: id,
+        worker_id: "w1".into(),
+    };
+    assert!(queue.complete(&lease, &completed).await.unwrap());
 
     let done = jobs.get(&job.id).await.unwrap().unwrap();
     assert_eq!(done.status, JobStatus::Completed);

@@ -10,7 +10,7 @@ mod mailer;
 mod templates;
 
 pub use mailer::{MailError, Mailer, SentMail};
-pub use templates::{ExportReady, export_ready};
+pub use templates::{ExportFailed, ExportReady, export_failed, export_ready};
 
 /// The recipient as logs may show it: first letter and domain (`d***@example.com`).
 pub fn mask_address(address: &str) -> String {

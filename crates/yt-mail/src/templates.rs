@@ -46,6 +46,49 @@ pub fn export_ready(ready: &ExportReady<'_>) -> (String, String, String) {
     (subject, text, html)
 }
 
+/// The "your export failed" message's variable parts.
+pub struct ExportFailed<'a> {
+    pub display_name: Option<&'a str>,
+    /// What went wrong, in the words the account page uses.
+    pub reason: &'a str,
+    /// The account page, where a new export can be requested.
+    pub account_url: &'a str,
+}
+
+/// Subject, plain text and HTML of the "failed" message.
+pub fn export_failed(failed: &ExportFailed<'_>) -> (String, String, String) {
+    let greeting = match failed.display_name {
+        Some(name) if !name.trim().is_empty() => format!("Hello {},", name.trim()),
+        _ => "Hello,".to_owned(),
+    };
+
+    let subject = "Your YouTube Feed Aggregator data export could not be completed".to_owned();
+
+    let text = format!(
+        "{greeting}\n\n\
+         we could not complete the export of your data.\n\n\
+         {reason}\n\n\
+         You can request a new export from your account page:\n\n\
+         {url}\n",
+        reason = failed.reason,
+        url = failed.account_url,
+    );
+
+    let html = format!(
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n\
+         <p>{greeting}</p>\n\
+         <p>we could not complete the export of your data.</p>\n\
+         <p>{reason}</p>\n\
+         <p><a href=\"{href}\">Request a new export</a></p>\n\
+         </body></html>\n",
+        greeting = encode_text(&greeting),
+        reason = encode_text(failed.reason),
+        href = encode_double_quoted_attribute(failed.account_url),
+    );
+
+    (subject, text, html)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -68,5 +111,21 @@ mod tests {
         assert!(html.contains("href=\"http://localhost:8000/api/account/export/download/"));
         assert!(html.contains("&lt;b&gt;Eve&lt;/b&gt; &amp;"));
         assert!(!html.contains("<b>Eve"));
+    }
+
+    #[test]
+    fn the_failure_message_gives_the_reason_and_the_way_back() {
+        let failed = ExportFailed {
+            display_name: None,
+            reason: "Your account <no longer> exists.",
+            account_url: "http://localhost:8000/account",
+        };
+
+        let (subject, text, html) = export_failed(&failed);
+
+        assert!(subject.contains("could not be completed"));
+        assert!(text.contains("Your account <no longer> exists."));
+        assert!(text.contains("http://localhost:8000/account"));
+        assert!(html.contains("&lt;no longer&gt;"));
     }
 }

@@ -31,12 +31,10 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    /// Whether trying again later can help.
+    /// Whether trying again later can help: a backend that fails (an outage, a network
+    /// error, a full disk) may recover; a bad key or configuration will not.
     pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Backend(e) => e.is_temporary(),
-            _ => false,
-        }
+        matches!(self, Self::Backend(_))
     }
 }
 

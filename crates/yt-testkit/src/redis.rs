@@ -17,6 +17,7 @@ pub struct RedisServer {
     port: u16,
     child: Child,
     dir: TempDir,
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -44,7 +45,13 @@ impl RedisServer {
             // Another test may have taken the same free port first: only a server that
             // reports our child's pid is ours.
             if wait_for_port(port, &mut child) && serves_pid(port, child.id()) {
-                return Self { port, child, dir };
+                let extra = extra.iter().map(|s| s.to_string()).collect();
+                return Self {
+                    port,
+                    child,
+                    dir,
+                    extra,
+                };
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -65,6 +72,45 @@ impl RedisServer {
     /// The folder the server runs in (where AOF files land when persistence is on).
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
+    }
+
+    /// Starts a server that appends every write to an AOF file (fsync every second), so
+    /// a restart keeps the data.
+    pub fn start_persistent() -> Self {
+        Self::start_with(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ])
+    }
+
+    /// Stops the server the way an operator's restart does (`SIGTERM`: it flushes its
+    /// AOF and exits), waits `down_for`, and starts it again on the same port and folder.
+    pub fn restart(&mut self, down_for: Duration) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        thread::sleep(down_for);
+
+        let mut child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server restarts");
+        assert!(
+            wait_for_port(self.port, &mut child) && serves_pid(self.port, child.id()),
+            "redis-server did not come back on port {}",
+            self.port
+        );
+        self.child = child;
     }
 
     /// Kills the server at once (`SIGKILL`), as a crash would.

@@ -150,11 +150,12 @@ impl TestApp {
         let id = self
             .worker
             .queue
-            .pop(std::time::Duration::from_secs(1))
+            .take(std::time::Duration::from_secs(1))
             .await
             .unwrap()
             .expect("a queued job");
-        worker::job::run(&self.worker, &id).await.unwrap()
+        let stop = tokio_util::sync::CancellationToken::new();
+        worker::job::run(&self.worker, &id, &stop).await.unwrap()
     }
 
     /// Downloads a job's archive as `client`.

@@ -6,6 +6,8 @@
     reason = "each test binary uses a different part of the kit"
 )]
 
+pub mod fleet;
+
 use std::{path::PathBuf, sync::Arc};
 
 use chrono::Utc;
@@ -105,11 +107,12 @@ impl TestWorker {
         let id = self
             .ctx
             .queue
-            .pop(std::time::Duration::from_secs(1))
+            .take(std::time::Duration::from_secs(1))
             .await
             .unwrap()
             .expect("a queued job");
-        worker::job::run(&self.ctx, &id).await.unwrap()
+        let stop = tokio_util::sync::CancellationToken::new();
+        worker::job::run(&self.ctx, &id, &stop).await.unwrap()
     }
 
     /// The stored archive of a job.
