@@ -8,17 +8,18 @@
 mod cli;
 mod limits;
 mod logging;
+mod mail;
 
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 use url::Url;
-use yt_mail::{MailError, Mailer};
 use yt_storage::{BackendConfig, GcsConfig};
 
 pub use cli::parse_or_exit;
 pub use limits::{RateLimitArgs, parse_network};
 pub use logging::{LogArgs, LogFormat, init_logging};
+pub use mail::MailArgs;
 
 /// A setting that parsed but cannot work, with the variable to fix.
 #[derive(Debug)]
@@ -163,46 +164,5 @@ impl ExportArgs {
     /// Whether the site is served over HTTPS (session cookies get `Secure`).
     pub fn is_https(&self) -> bool {
         self.url_base.scheme() == "https"
-    }
-}
-
-#[derive(Args, Clone, Debug)]
-pub struct MailArgs {
-    /// SMTP server for outgoing mail, e.g. `smtp://127.0.0.1:2525` or
-    /// `smtps://user:password@mail.example.com`. Unset: mail goes to the outbox folder.
-    #[arg(long = "smtp-url", env = "YT_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
-
-    /// Sender of every message.
-    #[arg(
-        long = "mail-from",
-        env = "YT_MAIL_FROM",
-        default_value = "YouTube Feed Aggregator <no-reply@localhost>"
-    )]
-    pub mail_from: String,
-
-    /// Folder that receives messages as .eml files when no SMTP server is set.
-    #[arg(
-        long = "mail-outbox",
-        env = "YT_MAIL_OUTBOX",
-        default_value = "./outbox"
-    )]
-    pub outbox: PathBuf,
-}
-
-impl MailArgs {
-    pub fn mailer(&self) -> Result<Mailer, ConfigError> {
-        let mailer = match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            Some(url) => Mailer::smtp(url, &self.mail_from),
-            None => Mailer::outbox(&self.outbox, &self.mail_from),
-        };
-        mailer.map_err(|e| ConfigError {
-            variable: match e {
-                MailError::Address { .. } => "YT_MAIL_FROM",
-                MailError::OutboxFolder { .. } => "YT_MAIL_OUTBOX",
-                _ => "YT_SMTP_URL",
-            },
-            reason: e.to_string(),
-        })
     }
 }

@@ -1,4 +1,4 @@
-//! The transports: SMTP, or an outbox folder.
+//! The transports: SMTP, Mailgun's HTTP API, or an outbox folder.
 
 use std::{
     fmt,
@@ -9,6 +9,8 @@ use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
 };
+
+use crate::mailgun::{Mailgun, MailgunApiKey, MailgunMessage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -35,14 +37,35 @@ pub enum MailError {
         path: PathBuf,
         source: std::io::Error,
     },
+
+    #[error("bad Mailgun base URL {url}: {reason}")]
+    MailgunUrl { url: String, reason: String },
+
+    #[error("bad Mailgun domain {0:?}")]
+    MailgunDomain(String),
+
+    #[error("setting up the HTTP client for Mailgun: {0}")]
+    MailgunClient(#[source] reqwest::Error),
+
+    /// No answer from Mailgun: connection refused or dropped, or no reply in time.
+    #[error("reaching Mailgun: {0}")]
+    MailgunRequest(#[source] reqwest::Error),
+
+    /// Mailgun answered with an error status.
+    #[error("Mailgun answered {status}: {message}")]
+    Mailgun { status: u16, message: String },
 }
 
 impl MailError {
-    /// Whether sending again later can help (a 4xx reply, a dropped connection).
+    /// Whether sending again later can help: an SMTP 4xx reply, a dropped connection,
+    /// Mailgun's rate limit (429) or a Mailgun 5xx. Other Mailgun 4xx answers (a bad key,
+    /// a refused address) will not change on their own.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Smtp(e) => !e.is_permanent(),
             Self::Outbox(_) => true,
+            Self::MailgunRequest(e) => !e.is_builder(),
+            Self::Mailgun { status, .. } => *status == 429 || (500..600).contains(status),
             _ => false,
         }
     }
@@ -54,10 +77,13 @@ pub struct SentMail {
     pub message_id: String,
     /// For the outbox: the `.eml` file written.
     pub outbox_file: Option<PathBuf>,
+    /// For Mailgun: the id it gave the message, the key to its logs and events.
+    pub provider_id: Option<String>,
 }
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Mailgun(Mailgun),
     Outbox {
         transport: AsyncFileTransport<Tokio1Executor>,
         dir: PathBuf,
@@ -71,14 +97,11 @@ pub struct Mailer {
 }
 
 impl fmt::Debug for Mailer {
-    // The SMTP URL may hold a password: show only which transport this is.
+    // The SMTP URL may hold a password and Mailgun needs a key: show only which
+    // transport this is.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let transport = match &self.transport {
-            Transport::Smtp(_) => "smtp",
-            Transport::Outbox { .. } => "outbox",
-        };
         f.debug_struct("Mailer")
-            .field("transport", &transport)
+            .field("transport", &self.transport_name())
             .field("from", &self.from)
             .finish()
     }
@@ -93,6 +116,21 @@ impl Mailer {
             .build();
         Ok(Self {
             transport: Transport::Smtp(transport),
+            from: parse_from(from)?,
+        })
+    }
+
+    /// Sends through Mailgun's HTTP API for the sending `domain`. `base_url` is
+    /// `https://api.mailgun.net`, or `https://api.eu.mailgun.net` for a domain in the EU
+    /// region.
+    pub fn mailgun(
+        api_key: MailgunApiKey,
+        domain: &str,
+        base_url: &str,
+        from: &str,
+    ) -> Result<Self, MailError> {
+        Ok(Self {
+            transport: Transport::Mailgun(Mailgun::new(api_key, domain, base_url)?),
             from: parse_from(from)?,
         })
     }
@@ -116,6 +154,7 @@ impl Mailer {
     pub fn transport_name(&self) -> &'static str {
         match self.transport {
             Transport::Smtp(_) => "smtp",
+            Transport::Mailgun(_) => "mailgun",
             Transport::Outbox { .. } => "outbox",
         }
     }
@@ -138,27 +177,52 @@ impl Mailer {
         let nonce: u64 = rand::random();
         let message_id = format!("<export.{reference}.{nonce:016x}@{domain}>");
 
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .message_id(Some(message_id.clone()))
-            .multipart(MultiPart::alternative_plain_html(text, html))?;
-
-        let outbox_file = match &self.transport {
+        let (outbox_file, provider_id) = match &self.transport {
             Transport::Smtp(smtp) => {
+                let message = self.message(to, subject, text, html, &message_id)?;
                 smtp.send(message).await?;
-                None
+                (None, None)
+            }
+            Transport::Mailgun(mailgun) => {
+                let message = MailgunMessage {
+                    from: &self.from.to_string(),
+                    to: &to.to_string(),
+                    subject,
+                    text: &text,
+                    html: &html,
+                    message_id: &message_id,
+                };
+                (None, mailgun.send(&message).await?)
             }
             Transport::Outbox { transport, dir } => {
+                let message = self.message(to, subject, text, html, &message_id)?;
                 let id = transport.send(message).await?;
-                Some(dir.join(format!("{id}.eml")))
+                (Some(dir.join(format!("{id}.eml"))), None)
             }
         };
         Ok(SentMail {
             message_id,
             outbox_file,
+            provider_id,
         })
+    }
+
+    /// The MIME message for the transports that take one whole.
+    fn message(
+        &self,
+        to: Mailbox,
+        subject: &str,
+        text: String,
+        html: String,
+        message_id: &str,
+    ) -> Result<Message, MailError> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id.to_owned()))
+            .multipart(MultiPart::alternative_plain_html(text, html))?;
+        Ok(message)
     }
 }
 
