@@ -3,16 +3,19 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use fred::clients::Pool;
 use yt_jobs::{JobQueue, JobStore};
 use yt_mail::Mailer;
 use yt_storage::ExportStorage;
 use yt_userdata::Database;
 
-use crate::WorkerArgs;
+use crate::{WorkerArgs, cleanup::CleanupPolicy, job::RECORD_GRACE};
 
 pub struct WorkerContext {
     pub args: WorkerArgs,
     pub jobs: JobStore,
+    /// The same connections as `jobs`, for cleanup's lock and record checks.
+    pub redis: Pool,
     pub queue: JobQueue,
     pub db: Database,
     pub storage: ExportStorage,
@@ -51,11 +54,21 @@ impl WorkerContext {
         );
         Ok(Arc::new(Self {
             args,
-            jobs: JobStore::new(pool),
+            jobs: JobStore::new(pool.clone()),
+            redis: pool,
             queue,
             db,
             storage,
             mailer,
         }))
+    }
+
+    /// What cleanup calls old, from the settings.
+    pub fn cleanup_policy(&self) -> CleanupPolicy {
+        CleanupPolicy {
+            ttl: self.args.export.ttl(),
+            staging_max_age: self.args.tuning.staging_max_age(),
+            record_grace: RECORD_GRACE,
+        }
     }
 }

@@ -20,7 +20,7 @@ use crate::{
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The job record outlives its archive by this much, so the page can say "expired".
-const RECORD_GRACE: Duration = Duration::from_secs(3600);
+pub const RECORD_GRACE: Duration = Duration::from_secs(3600);
 
 /// How a job ended, for the caller's log and counters.
 #[derive(Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@
 //! share one Redis; each takes one job at a time.
 
 pub mod cleanup;
+pub mod cleanup_lock;
 pub mod config;
 pub mod context;
 pub mod job;
