@@ -2,11 +2,13 @@
 // redis-server, the SMTP capture, `worker seed`, the worker and the server. Returns the
 // teardown that stops them and removes the temporary folder.
 //
-// Binaries come from YT_BIN_DIR (default target/debug); the site from target/site.
+// Binaries come from YT_BIN_DIR (default target/debug); the site from target/site. With
+// YT_E2E_STORAGE=s3 archives go to moto (an S3 emulator, installed by scripts/setup) and
+// downloads answer with a 302 to a signed URL.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -37,6 +39,30 @@ function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((done) => {
     createInterface({ input: child.stdout! }).once("line", done);
   });
+}
+
+/** The tool folder scripts/setup installs the storage emulators into. */
+function toolsDir(): string {
+  if (process.env.YT_TOOLS_DIR) return process.env.YT_TOOLS_DIR;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "yt-export-tools");
+}
+
+/** Starts moto with one bucket; returns the storage variables that point at it. */
+async function startS3(start: (cmd: string, args: string[]) => ChildProcess) {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  start(join(toolsDir(), "venv/bin/moto_server"), ["-H", "127.0.0.1", "-p", String(port)]);
+  await waitFor("moto_server", async () => (await fetch(`${endpoint}/`)).ok);
+  const bucket = "yt-exports-e2e";
+  const created = await fetch(`${endpoint}/${bucket}`, { method: "PUT" });
+  if (!created.ok) throw new Error(`moto did not create the bucket: ${created.status}`);
+  return {
+    YT_EXPORT_STORAGE_BACKEND: "s3",
+    YT_S3_BUCKET: bucket,
+    YT_S3_ENDPOINT: endpoint,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+  };
 }
 
 export default async function globalSetup() {
@@ -77,6 +103,8 @@ export default async function globalSetup() {
     const smtp = start("node", [join(root, "end2end/support/smtp-capture.mjs"), "--dir", mailDir]);
     const smtpPort = Number((await firstLine(smtp)).replace("listening ", ""));
 
+    const storage = process.env.YT_E2E_STORAGE === "s3" ? await startS3(start) : {};
+
     const webPort = await freePort();
     const base = `http://127.0.0.1:${webPort}`;
     const env = {
@@ -94,6 +122,7 @@ export default async function globalSetup() {
       // Low enough for tests/rate-limit.spec.ts to reach; the demo user needs two.
       YT_RATE_LIMIT_EXPORTS_PER_HOUR: "2",
       YT_LOG: "warn",
+      ...storage,
     };
 
     execFileSync(join(bin, "worker"), ["seed"], { env: { ...process.env, ...env }, stdio: "inherit" });

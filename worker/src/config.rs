@@ -50,6 +50,15 @@ pub struct TuningArgs {
     )]
     pub cleanup_interval_secs: u64,
 
+    /// Uploads older than this that never published are leftovers of a crash, and
+    /// cleanup deletes them; keep it above the longest upload.
+    #[arg(
+        long = "staging-max-age-secs",
+        env = "YT_EXPORT_STAGING_MAX_AGE_SECS",
+        default_value_t = 3600
+    )]
+    pub staging_max_age_secs: u64,
+
     /// Deflate level of the archive, 1 (fastest) to 9 (smallest).
     #[arg(long = "compression-level", env = "YT_EXPORT_COMPRESSION_LEVEL", default_value_t = 6,
           value_parser = clap::value_parser!(u8).range(1..=9))]
@@ -162,5 +171,9 @@ impl TuningArgs {
 
     pub fn cleanup_interval(&self) -> Duration {
         Duration::from_secs(self.cleanup_interval_secs.max(1))
+    }
+
+    pub fn staging_max_age(&self) -> Duration {
+        Duration::from_secs(self.staging_max_age_secs)
     }
 }

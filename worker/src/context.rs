@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use fred::clients::Pool;
 use yt_jobs::{JobQueue, JobStore, WorkerRegistry};
 use yt_mail::Mailer;
 use yt_storage::ExportStorage;
 use yt_userdata::Database;
 
-use crate::WorkerArgs;
+use crate::{WorkerArgs, cleanup::CleanupPolicy, job::RECORD_GRACE};
 
 pub struct WorkerContext {
     pub args: WorkerArgs,
@@ -16,6 +17,8 @@ pub struct WorkerContext {
     pub worker_id: String,
     pub host: String,
     pub jobs: JobStore,
+    /// The same connections as `jobs`, for cleanup's lock and record checks.
+    pub redis: Pool,
     pub queue: JobQueue,
     pub workers: WorkerRegistry,
     pub db: Database,
@@ -67,11 +70,21 @@ impl WorkerContext {
             worker_id,
             host,
             jobs: JobStore::new(pool.clone()),
+            redis: pool.clone(),
             queue,
             workers: WorkerRegistry::new(pool),
             db,
             storage,
             mailer,
         }))
+    }
+
+    /// What cleanup calls old, from the settings.
+    pub fn cleanup_policy(&self) -> CleanupPolicy {
+        CleanupPolicy {
+            ttl: self.args.export.ttl(),
+            staging_max_age: self.args.tuning.staging_max_age(),
+            record_grace: RECORD_GRACE,
+        }
     }
 }

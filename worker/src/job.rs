@@ -28,7 +28,7 @@ use crate::{
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The job record outlives its archive by this much, so the page can say "expired".
-const RECORD_GRACE: Duration = Duration::from_secs(3600);
+pub const RECORD_GRACE: Duration = Duration::from_secs(3600);
 
 /// Recording a job's outcome is retried this long while Redis is away.
 const RECORD_PATIENCE: Duration = Duration::from_secs(60);

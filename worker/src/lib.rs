@@ -9,6 +9,7 @@
 //! whose worker dies goes back to the queue.
 
 pub mod cleanup;
+pub mod cleanup_lock;
 pub mod config;
 pub mod context;
 pub mod job;

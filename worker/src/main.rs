@@ -4,7 +4,7 @@
 //! worker              # run: take jobs until SIGTERM
 //! worker seed         # migrate and create the demo users
 //! worker seed --heavy-user heavy@example.com --watched 1000000
-//! worker cleanup      # delete expired exports now
+//! worker cleanup      # delete expired exports and abandoned uploads now
 //! worker status       # workers, queue, jobs in progress, failed jobs with reasons
 //! worker retry ID     # queue a failed job again
 //! worker cancel ID    # cancel a job that waits for a worker
@@ -45,7 +45,7 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         watched: u64,
     },
-    /// Delete exports past their time to live, once.
+    /// Delete exports past their time to live and abandoned uploads, once.
     Cleanup,
     /// Print the live workers, queue counts, jobs in progress and failed jobs.
     Status,
@@ -119,8 +119,9 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Cleanup => {
             let ctx = WorkerContext::connect(cli.args).await?;
-            let ttl = ctx.args.export.ttl();
-            cleanup::remove_expired(&ctx.storage, ttl, chrono::Utc::now()).await?;
+            if cleanup::run(&ctx, chrono::Utc::now()).await?.is_none() {
+                tracing::info!("another worker holds the cleanup lock; nothing done");
+            }
         }
     }
     Ok(())

@@ -7,8 +7,10 @@
 //! 3. a task uploads the ZIP's bytes to storage as they come.
 //!
 //! At most a couple of pages and a few upload chunks are in flight, so memory does not
-//! grow with the number of rows. When any stage fails the others stop, the partial
-//! upload is removed, and the error of the stage that failed first is reported.
+//! grow with the number of rows. The upload goes to a staging name and is published under
+//! the archive's key only once its size and SHA-256 match the archive built. When any
+//! stage fails the others stop, the partial upload is removed, and the error of the stage
+//! that failed first is reported.
 
 use std::io::{self, Write};
 
@@ -85,8 +87,8 @@ struct ProfileDocument<'a> {
     exported_at: DateTime<Utc>,
 }
 
-/// Writes the archive for `plan` into storage under `plan.key`, reporting progress as it
-/// goes. On error nothing remains under the key.
+/// Writes the archive for `plan` into storage and publishes it under `plan.key`,
+/// reporting progress as it goes. On error nothing is published under the key.
 pub async fn export_to_storage(
     db: &Database,
     storage: &ExportStorage,
@@ -118,16 +120,31 @@ pub async fn export_to_storage(
         }
     };
     let outcome = fed.and_then(|()| archived.map_err(|_| ExportError::ArchiveThread)?);
-    match outcome {
-        Ok(manifest) => {
-            upload.finish().await?;
-            Ok(manifest)
-        }
+    let manifest = match outcome {
+        Ok(manifest) => manifest,
         Err(error) => {
             upload.abort(storage).await;
-            Err(error)
+            return Err(error);
         }
+    };
+
+    // Publish: only a complete upload of exactly the archive built reaches the key.
+    let staged = upload.finish().await?;
+    let published = if staged.bytes == manifest.archive_bytes {
+        storage.publish(&staged, &manifest.archive_sha256).await
+    } else {
+        Err(StorageError::Mismatch(format!(
+            "uploaded {} bytes of a {}-byte archive",
+            staged.bytes, manifest.archive_bytes
+        )))
+    };
+    if let Err(error) = published {
+        if let Err(cleanup) = storage.delete_staged(&staged.key).await {
+            tracing::warn!(storage.key = %staged.key, error = %cleanup, "could not delete a staging object");
+        }
+        return Err(error.into());
     }
+    Ok(manifest)
 }
 
 /// Stage 1: pages of subscriptions, then of watched videos.

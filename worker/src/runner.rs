@@ -188,9 +188,11 @@ async fn cleanup_loop(ctx: Arc<WorkerContext>, stop: CancellationToken) {
             () = stop.cancelled() => return,
             _ = interval.tick() => {}
         }
-        let ttl = ctx.args.export.ttl();
-        if let Err(error) = cleanup::remove_expired(&ctx.storage, ttl, Utc::now()).await {
-            tracing::warn!(%error, "cleanup failed; will try again");
+        if let Err(error) = cleanup::run(&ctx, Utc::now()).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "cleanup failed; will try again"
+            );
         }
     }
 }

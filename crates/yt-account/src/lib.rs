@@ -53,6 +53,17 @@ pub struct AuthorizedDownload {
     pub storage_key: String,
 }
 
+impl AuthorizedDownload {
+    /// The `Content-Disposition` of the archive: the name the browser saves it under,
+    /// whether we serve it or a signed URL does.
+    pub fn content_disposition(&self) -> String {
+        format!(
+            "attachment; filename=\"youtube-feed-export-{}.zip\"",
+            self.job.created_at.format("%Y-%m-%d")
+        )
+    }
+}
+
 /// Account operations over the database, the job store and storage.
 #[derive(Clone)]
 pub struct Account {
@@ -226,7 +237,11 @@ impl Account {
     ) -> Result<Download, AccountError> {
         match self
             .storage
-            .download(&download.storage_key, self.presign_downloads)
+            .download_as(
+                &download.storage_key,
+                self.presign_downloads,
+                &download.content_disposition(),
+            )
             .await
         {
             Err(yt_storage::StorageError::NotFound) => Err(AccountError::Expired),

@@ -14,7 +14,8 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 use url::Url;
-use yt_storage::{BackendConfig, GcsConfig};
+use yt_mail::{MailError, Mailer};
+use yt_storage::{AzblobConfig, BackendConfig, GcsConfig, S3Config};
 
 pub use cli::parse_or_exit;
 pub use limits::{RateLimitArgs, parse_network};
@@ -62,9 +63,12 @@ pub struct DatabaseArgs {
 pub enum StorageBackend {
     Local,
     Gcs,
+    S3,
+    Azblob,
 }
 
-#[derive(Args, Clone, Debug)]
+/// Storage settings. `Debug` shows which secrets are set, never their values.
+#[derive(Args, Clone)]
 pub struct StorageArgs {
     /// Where archives are stored.
     #[arg(
@@ -94,6 +98,99 @@ pub struct StorageArgs {
     /// Another GCS endpoint, for emulators.
     #[arg(long = "gcs-endpoint", env = "YT_GCS_ENDPOINT")]
     pub gcs_endpoint: Option<String>,
+
+    /// A fixed OAuth2 access token for GCS instead of one exchanged for the key
+    /// (emulators); the key still signs download URLs.
+    #[arg(long = "gcs-token", env = "YT_GCS_TOKEN", hide_env_values = true)]
+    pub gcs_token: Option<String>,
+
+    /// Bucket for the s3 backend.
+    #[arg(long = "s3-bucket", env = "YT_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// Region of the S3 bucket.
+    #[arg(long = "s3-region", env = "YT_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Another S3 endpoint (MinIO, emulators); path-style requests.
+    #[arg(long = "s3-endpoint", env = "YT_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 access key id; unset: the usual AWS credential chain.
+    #[arg(
+        long = "s3-access-key-id",
+        env = "AWS_ACCESS_KEY_ID",
+        hide_env_values = true
+    )]
+    pub s3_access_key_id: Option<String>,
+
+    /// S3 secret access key.
+    #[arg(
+        long = "s3-secret-access-key",
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<String>,
+
+    /// S3 session token, with temporary credentials.
+    #[arg(
+        long = "s3-session-token",
+        env = "AWS_SESSION_TOKEN",
+        hide_env_values = true
+    )]
+    pub s3_session_token: Option<String>,
+
+    /// Container for the azblob backend.
+    #[arg(long = "azblob-container", env = "YT_AZBLOB_CONTAINER")]
+    pub azblob_container: Option<String>,
+
+    /// Storage account of the azblob backend.
+    #[arg(long = "azblob-account-name", env = "YT_AZBLOB_ACCOUNT_NAME")]
+    pub azblob_account_name: Option<String>,
+
+    /// Shared key of the storage account (signed download URLs need it).
+    #[arg(
+        long = "azblob-account-key",
+        env = "YT_AZBLOB_ACCOUNT_KEY",
+        hide_env_values = true
+    )]
+    pub azblob_account_key: Option<String>,
+
+    /// Another blob endpoint (Azurite); default `https://{account}.blob.core.windows.net`.
+    #[arg(long = "azblob-endpoint", env = "YT_AZBLOB_ENDPOINT")]
+    pub azblob_endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for StorageArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.backend() {
+            Ok(backend) => backend.fmt(f),
+            Err(_) => f
+                .debug_struct("StorageArgs")
+                .field("storage_backend", &self.storage_backend)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A setting the chosen backend cannot do without.
+fn required(
+    value: &Option<String>,
+    variable: &'static str,
+    backend: &str,
+) -> Result<String, ConfigError> {
+    value
+        .clone()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or(ConfigError {
+            variable,
+            reason: format!("required when YT_EXPORT_STORAGE_BACKEND={backend}"),
+        })
+}
+
+/// An optional setting, with empty meaning unset.
+fn optional(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
 }
 
 impl StorageArgs {
@@ -103,14 +200,7 @@ impl StorageArgs {
                 root: self.local_path.clone(),
             }),
             StorageBackend::Gcs => {
-                let bucket = self
-                    .gcs_bucket
-                    .clone()
-                    .filter(|b| !b.trim().is_empty())
-                    .ok_or(ConfigError {
-                        variable: "YT_GCS_BUCKET_NAME",
-                        reason: "required when YT_EXPORT_STORAGE_BACKEND=gcs".into(),
-                    })?;
+                let bucket = required(&self.gcs_bucket, "YT_GCS_BUCKET_NAME", "gcs")?;
                 if let Some(path) = &self.gcs_credentials_file
                     && !path.is_file()
                 {
@@ -122,9 +212,38 @@ impl StorageArgs {
                 Ok(BackendConfig::Gcs(GcsConfig {
                     bucket,
                     credentials_file: self.gcs_credentials_file.clone(),
-                    endpoint: self.gcs_endpoint.clone(),
+                    endpoint: optional(&self.gcs_endpoint),
+                    token: optional(&self.gcs_token),
                 }))
             }
+            StorageBackend::S3 => {
+                let access_key_id = optional(&self.s3_access_key_id);
+                let secret_access_key = optional(&self.s3_secret_access_key);
+                if access_key_id.is_some() != secret_access_key.is_some() {
+                    return Err(ConfigError {
+                        variable: "AWS_SECRET_ACCESS_KEY",
+                        reason: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together".into(),
+                    });
+                }
+                Ok(BackendConfig::S3(S3Config {
+                    bucket: required(&self.s3_bucket, "YT_S3_BUCKET", "s3")?,
+                    region: self.s3_region.clone(),
+                    endpoint: optional(&self.s3_endpoint),
+                    access_key_id,
+                    secret_access_key,
+                    session_token: optional(&self.s3_session_token),
+                }))
+            }
+            StorageBackend::Azblob => Ok(BackendConfig::Azblob(AzblobConfig {
+                container: required(&self.azblob_container, "YT_AZBLOB_CONTAINER", "azblob")?,
+                account_name: required(
+                    &self.azblob_account_name,
+                    "YT_AZBLOB_ACCOUNT_NAME",
+                    "azblob",
+                )?,
+                account_key: optional(&self.azblob_account_key),
+                endpoint: optional(&self.azblob_endpoint),
+            })),
         }
     }
 }

@@ -1,16 +1,28 @@
-//! The export store: upload, download, list and delete archives.
+//! The export store: upload, publish, download, list and delete archives.
+//!
+//! An archive is written under `staging/{key}` and only reaches `{key}`, the name a
+//! download link can address, through [`ExportStorage::publish`], once its size and
+//! checksum are verified. A crashed or failed upload therefore leaves at most a staging
+//! object, which cleanup removes.
 
 use std::{path::PathBuf, time::Duration};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt, TryStreamExt};
-use opendal::{ErrorKind, Operator, services};
+use opendal::{ErrorKind, Operator};
+use sha2::{Digest, Sha256};
 
 use crate::{BackendConfig, InvalidKey, validate_key};
 
-/// Multipart and resumable uploads send parts of this size; S3 needs at least 5 MiB.
-const UPLOAD_CHUNK: usize = 8 * 1024 * 1024;
+/// Where uploads are written before they are published; the same on every backend.
+pub const STAGING_PREFIX: &str = "staging/";
+
+/// Multipart uploads send parts of this size by default; S3 needs at least 5 MiB.
+pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// The smallest part S3 accepts (but for the last).
+const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
 /// Downloads read the archive in pieces of this size.
 const DOWNLOAD_CHUNK: usize = 1024 * 1024;
@@ -26,6 +38,9 @@ pub enum StorageError {
     #[error("storage is misconfigured: {0}")]
     Config(String),
 
+    #[error("the stored archive does not match what was written: {0}")]
+    Mismatch(String),
+
     #[error("storage: {0}")]
     Backend(#[source] opendal::Error),
 }
@@ -34,7 +49,14 @@ impl StorageError {
     /// Whether trying again later can help: a backend that fails (an outage, a network
     /// error, a full disk) may recover; a bad key or configuration will not.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Backend(_))
+        match self {
+            // Storage that is away or refusing may come back; the job retries with back-off
+            // and gives up after its last attempt.
+            Self::Backend(_) => true,
+            // A transfer went wrong; writing the archive again can succeed.
+            Self::Mismatch(_) => true,
+            _ => false,
+        }
     }
 }
 
@@ -73,44 +95,26 @@ pub struct ExportStorage {
     operator: Operator,
     backend: &'static str,
     local_root: Option<PathBuf>,
+    part_size: usize,
 }
 
 impl ExportStorage {
     /// Builds the operator; local storage creates its folder. Does no network I/O: call
     /// [`ExportStorage::check`] to know the backend answers.
     pub fn open(config: &BackendConfig) -> Result<Self, StorageError> {
-        let (operator, local_root) = match config {
-            BackendConfig::Local { root } => {
-                std::fs::create_dir_all(root).map_err(|e| {
-                    StorageError::Config(format!("cannot create {}: {e}", root.display()))
-                })?;
-                let root = root.canonicalize().map_err(|e| {
-                    StorageError::Config(format!("cannot resolve {}: {e}", root.display()))
-                })?;
-                // Uploads land in a staging folder and are renamed into place when complete,
-                // so a half-written archive is never reachable under its key.
-                let staging = root.join(".staging");
-                let builder = services::Fs::default()
-                    .root(&root.to_string_lossy())
-                    .atomic_write_dir(&staging.to_string_lossy());
-                (Operator::new(builder)?.finish(), Some(root))
-            }
-            BackendConfig::Gcs(gcs) => {
-                let mut builder = services::Gcs::default().bucket(&gcs.bucket);
-                if let Some(path) = &gcs.credentials_file {
-                    builder = builder.credential_path(&path.to_string_lossy());
-                }
-                if let Some(endpoint) = &gcs.endpoint {
-                    builder = builder.endpoint(endpoint);
-                }
-                (Operator::new(builder)?.finish(), None)
-            }
-        };
+        let (operator, local_root) = crate::backend::operator(config)?;
         Ok(Self {
             operator,
             backend: config.name(),
             local_root,
+            part_size: DEFAULT_PART_SIZE,
         })
+    }
+
+    /// Sends multipart uploads in parts of `bytes` (at least 5 MiB, S3's minimum).
+    pub fn with_part_size(mut self, bytes: usize) -> Self {
+        self.part_size = bytes.max(MIN_PART_SIZE);
+        self
     }
 
     pub fn backend(&self) -> &'static str {
@@ -127,14 +131,26 @@ impl ExportStorage {
         Ok(self.operator.check().await?)
     }
 
-    /// Starts writing an archive under `key`.
+    /// Starts writing an archive for `key` under its staging name. Nothing is
+    /// published until [`ExportStorage::publish`].
     pub async fn upload(&self, key: &str) -> Result<Upload, StorageError> {
         let key = validate_key(key)?;
-        let writer = self.operator.writer_with(key).chunk(UPLOAD_CHUNK).await?;
+        let path = staging_path(key);
+        let mut writer = self.operator.writer_with(&path).chunk(self.part_size);
+        if self
+            .operator
+            .info()
+            .full_capability()
+            .write_with_content_type
+        {
+            writer = writer.content_type("application/zip");
+        }
+        let writer = writer.await?;
         Ok(Upload {
             writer,
             key: key.to_owned(),
             bytes: 0,
+            sha256: Sha256::new(),
         })
     }
 
@@ -142,13 +158,7 @@ impl ExportStorage {
     pub async fn stat(&self, key: &str) -> Result<StoredObject, StorageError> {
         let key = validate_key(key)?;
         let meta = self.operator.stat(key).await?;
-        Ok(StoredObject {
-            key: key.to_owned(),
-            bytes: meta.content_length(),
-            last_modified: meta
-                .last_modified()
-                .map(|t| DateTime::from(std::time::SystemTime::from(t))),
-        })
+        Ok(stored_object(key, &meta))
     }
 
     /// Opens an archive for download: a signed URL where the backend can mint one and
@@ -158,13 +168,33 @@ impl ExportStorage {
         key: &str,
         presign_for: Option<Duration>,
     ) -> Result<Download, StorageError> {
+        self.download_as(key, presign_for, "attachment").await
+    }
+
+    /// [`ExportStorage::download`], with the `Content-Disposition` a signed URL makes the
+    /// store answer with (where the backend can override it), so the browser saves the
+    /// archive under the same name whichever way it arrives.
+    pub async fn download_as(
+        &self,
+        key: &str,
+        presign_for: Option<Duration>,
+        content_disposition: &str,
+    ) -> Result<Download, StorageError> {
         let key = validate_key(key)?;
         let meta = self.operator.stat(key).await?;
 
+        let capability = self.operator.info().full_capability();
         if let Some(ttl) = presign_for
-            && self.operator.info().full_capability().presign_read
+            && capability.presign_read
         {
-            let signed = self.operator.presign_read(key, ttl).await?;
+            let mut presign = self.operator.presign_read_with(key, ttl);
+            if capability.read_with_override_content_disposition {
+                presign = presign.override_content_disposition(content_disposition);
+            }
+            if capability.read_with_override_content_type {
+                presign = presign.override_content_type("application/zip");
+            }
+            let signed = presign.await?;
             return Ok(Download::Redirect {
                 url: signed.uri().to_string(),
             });
@@ -182,45 +212,160 @@ impl ExportStorage {
         })
     }
 
+    /// Deletes a published archive; deleting one that is gone succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let key = validate_key(key)?;
         Ok(self.operator.delete(key).await?)
     }
 
-    /// Every archive in the store, with its size and age. Entries that could not be our
-    /// keys (folders, stray names) are skipped.
+    /// Deletes the staging object of `key`, if any.
+    pub async fn delete_staged(&self, key: &str) -> Result<(), StorageError> {
+        let key = validate_key(key)?;
+        Ok(self.operator.delete(&staging_path(key)).await?)
+    }
+
+    /// Every published archive, with its size and age. Entries that could not be our
+    /// keys (folders such as `staging/`, stray names) are skipped.
     pub async fn list(&self) -> Result<Vec<StoredObject>, StorageError> {
+        self.list_under("").await
+    }
+
+    /// Every staging object: uploads in progress, and leftovers of crashed ones. Keys are
+    /// the archive keys they were meant for, as [`ExportStorage::delete_staged`] takes.
+    pub async fn list_staged(&self) -> Result<Vec<StoredObject>, StorageError> {
+        self.list_under(STAGING_PREFIX).await
+    }
+
+    async fn list_under(&self, prefix: &str) -> Result<Vec<StoredObject>, StorageError> {
         let mut objects = Vec::new();
-        let mut lister = self.operator.lister_with("").await?;
+        let mut lister = match self.operator.lister_with(prefix).await {
+            Ok(lister) => lister,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(objects),
+            Err(e) => return Err(e.into()),
+        };
         while let Some(entry) = lister.try_next().await? {
-            let key = entry.path();
+            let Some(key) = entry.path().strip_prefix(prefix) else {
+                continue;
+            };
             if validate_key(key).is_err() {
                 continue;
             }
-            objects.push(self.stat(key).await?);
+            match self.operator.stat(entry.path()).await {
+                Ok(meta) => objects.push(stored_object(key, &meta)),
+                // Deleted between listing and stat (another worker's cleanup or publish).
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(objects)
     }
+
+    /// Makes a finished upload the published archive under its key: checks that the
+    /// staged object has the size written and that what was written has the checksum
+    /// the archive builder computed (`expected_sha256`), then moves it into place (a
+    /// rename where the backend has one, else a server-side copy and a delete).
+    ///
+    /// Publishing the same key again replaces the archive: a job run twice leaves one.
+    pub async fn publish(
+        &self,
+        staged: &Staged,
+        expected_sha256: &str,
+    ) -> Result<StoredObject, StorageError> {
+        let key = validate_key(&staged.key)?;
+        let staging = staging_path(key);
+
+        let stored = self.operator.stat(&staging).await?.content_length();
+        if stored != staged.bytes {
+            return Err(StorageError::Mismatch(format!(
+                "staged {stored} bytes, wrote {}",
+                staged.bytes
+            )));
+        }
+        if !staged.sha256.eq_ignore_ascii_case(expected_sha256) {
+            return Err(StorageError::Mismatch(format!(
+                "wrote sha256 {}, the archive has {expected_sha256}",
+                staged.sha256
+            )));
+        }
+
+        let capability = self.operator.info().full_capability();
+        if capability.rename {
+            self.operator.rename(&staging, key).await?;
+        } else {
+            self.operator.copy(&staging, key).await?;
+            if let Err(error) = self.operator.delete(&staging).await {
+                // Published all the same; cleanup removes the staging copy later.
+                tracing::warn!(storage.key = %key, %error, "could not delete a staging object");
+            }
+        }
+
+        let published = self.stat(key).await?;
+        if published.bytes != staged.bytes {
+            let _ = self.operator.delete(key).await;
+            return Err(StorageError::Mismatch(format!(
+                "published {} bytes, wrote {}",
+                published.bytes, staged.bytes
+            )));
+        }
+        tracing::info!(
+            storage.key = %key,
+            archive.bytes = staged.bytes,
+            storage.backend = self.backend,
+            "archive published"
+        );
+        Ok(published)
+    }
 }
 
-/// An archive being written. Dropping it without [`Upload::finish`] leaves no complete
-/// object behind only if [`Upload::abort`] is called; callers do so on every error path.
+/// The staging name of an archive key.
+pub fn staging_path(key: &str) -> String {
+    format!("{STAGING_PREFIX}{key}")
+}
+
+fn stored_object(key: &str, meta: &opendal::Metadata) -> StoredObject {
+    StoredObject {
+        key: key.to_owned(),
+        bytes: meta.content_length(),
+        last_modified: meta
+            .last_modified()
+            .map(|t| DateTime::from(std::time::SystemTime::from(t))),
+    }
+}
+
+/// An archive being written to its staging name. Dropping it without
+/// [`Upload::finish`] or [`Upload::abort`] may leave a staging object (never a published
+/// one); cleanup removes those.
 pub struct Upload {
     writer: opendal::Writer,
     key: String,
     bytes: u64,
+    sha256: Sha256,
+}
+
+/// A finished upload, waiting for [`ExportStorage::publish`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Staged {
+    pub key: String,
+    /// What the uploader sent, counted and hashed on the way.
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 impl Upload {
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StorageError> {
         self.bytes += chunk.len() as u64;
+        self.sha256.update(&chunk);
         Ok(self.writer.write(chunk).await?)
     }
 
-    /// Completes the upload and returns the stored size.
-    pub async fn finish(mut self) -> Result<u64, StorageError> {
+    /// Completes the upload (the last part, or the multipart commit).
+    pub async fn finish(mut self) -> Result<Staged, StorageError> {
         self.writer.close().await?;
-        Ok(self.bytes)
+        Ok(Staged {
+            key: self.key,
+            bytes: self.bytes,
+            sha256: hex::encode(self.sha256.finalize()),
+        })
     }
 
     /// Abandons the upload and removes what was written.
@@ -228,7 +373,7 @@ impl Upload {
         if let Err(error) = self.writer.abort().await {
             tracing::warn!(storage.key = %self.key, %error, "aborting an upload failed");
         }
-        match storage.delete(&self.key).await {
+        match storage.delete_staged(&self.key).await {
             Ok(()) | Err(StorageError::NotFound) => {}
             Err(error) => {
                 tracing::warn!(storage.key = %self.key, %error, "removing a partial upload failed")

@@ -2,13 +2,19 @@
 //! when its handle drops.
 //!
 //! Tests never share a service: every test gets its own `redis-server`, its own PostgreSQL
-//! database and its own SMTP capture, so they can run in parallel and leave nothing behind.
+//! database, its own SMTP capture and its own storage emulator, so they can run in
+//! parallel and leave nothing behind.
 
+mod azure;
+mod emulators;
 mod port;
 mod postgres;
 mod redis;
 mod smtp;
 
+pub use emulators::{
+    AZURITE_ACCOUNT, AZURITE_KEY, AzuriteEmulator, GcsEmulator, S3Emulator, tools_dir,
+};
 pub use port::free_port;
 pub use postgres::Postgres;
 pub use redis::RedisServer;

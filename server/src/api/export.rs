@@ -79,7 +79,7 @@ pub async fn download(
     };
 
     let authorized = state.account.authorize_download(user, &filename).await?;
-    let disposition = attachment(&authorized.job.created_at);
+    let disposition = authorized.content_disposition();
     tracing::info!(job.id = %authorized.job.id, user.id = user.0, "download authorized");
 
     if state.args.accel_redirect {
@@ -133,14 +133,6 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// The name the browser saves the archive under.
-fn attachment(created_at: &chrono::DateTime<Utc>) -> String {
-    format!(
-        "attachment; filename=\"youtube-feed-export-{}.zip\"",
-        created_at.format("%Y-%m-%d")
-    )
 }
 
 fn header_value(value: &str) -> Result<HeaderValue, ApiError> {

@@ -18,6 +18,8 @@ use yt_jobs::{ExportJob, JobId, JobStore};
 use yt_testkit::RedisServer;
 use yt_userdata::{Database, User};
 
+pub mod backends;
+
 #[derive(Parser)]
 struct Cli {
     #[command(flatten)]
