@@ -44,7 +44,9 @@ struct UserFacing {
 /// failure to reach Redis at all comes back as `Err`.
 pub async fn run(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome> {
     let span = tracing::info_span!("export", job.id = %id);
-    run_in_span(ctx, id).instrument(span).await
+    crate::measure::job(run_in_span(ctx, id))
+        .instrument(span)
+        .await
 }
 
 async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome> {
@@ -70,18 +72,23 @@ async fn run_in_span(ctx: &WorkerContext, id: &JobId) -> anyhow::Result<Outcome>
     tracing::info!(user.id = job.user_id, "export started");
 
     // Collect, write, store and publish.
-    match export(ctx, &job).await {
+    match yt_metrics::time_phase("archive", export(ctx, &job)).await {
         Ok((completed, display_name)) => {
             tracing::info!(
                 archive.bytes = completed.archive_bytes,
                 duration_ms = started.elapsed().as_millis() as u64,
                 "export completed"
             );
+            yt_metrics::archive_written(completed.archive_bytes);
             ctx.jobs
                 .end_active(&job, false)
                 .await
                 .context("ending the active export")?;
-            notify(ctx, &job, &completed, display_name.as_deref()).await;
+            yt_metrics::time_phase(
+                "email",
+                notify(ctx, &job, &completed, display_name.as_deref()),
+            )
+            .await;
             Ok(Outcome::Completed)
         }
         Err(failure) => {
@@ -150,11 +157,9 @@ async fn export(
     };
 
     let (progress_tx, progress_rx) = watch::channel(Progress::new(Phase::Profile, 0, 1));
-    let publisher = tokio::spawn(publish_progress(
-        ctx.jobs.clone(),
-        job.id.clone(),
-        progress_rx,
-    ));
+    let publisher = tokio::spawn(
+        publish_progress(ctx.jobs.clone(), job.id.clone(), progress_rx).in_current_span(),
+    );
     let written = pipeline::export_to_storage(&ctx.db, &ctx.storage, &plan, &progress_tx).await;
     drop(progress_tx);
     let _ = publisher.await;
@@ -228,10 +233,12 @@ async fn notify(
                 mail.outbox_file = sent.outbox_file.as_ref().map(|p| p.display().to_string()),
                 "ready email sent"
             );
+            yt_metrics::email_outcome(true);
             "sent".to_owned()
         }
         Err(error) => {
             tracing::error!(mail.to = %recipient, %error, "ready email failed");
+            yt_metrics::email_outcome(false);
             format!("failed: {error}")
         }
     };

@@ -11,6 +11,8 @@ pub mod cleanup;
 pub mod config;
 pub mod context;
 pub mod job;
+pub mod measure;
+pub mod ops;
 pub mod pipeline;
 pub mod readme;
 pub mod runner;
