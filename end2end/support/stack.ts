@@ -106,6 +106,7 @@ export default async function globalSetup() {
     const storage = process.env.YT_E2E_STORAGE === "s3" ? await startS3(start) : {};
 
     const webPort = await freePort();
+    const workerMetricsPort = await freePort();
     const base = `http://127.0.0.1:${webPort}`;
     const env = {
       YT_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -114,6 +115,7 @@ export default async function globalSetup() {
       YT_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       YT_MAIL_FROM: "YouTube Feed Aggregator <exports@feeds.test>",
       YT_LISTEN_ADDR: `127.0.0.1:${webPort}`,
+      YT_WORKER_METRICS_ADDR: `127.0.0.1:${workerMetricsPort}`,
       YT_EXPORT_URL_BASE: base,
       YT_SITE_ROOT: join(root, "target/site"),
       // Small pages with a pause between them make the progress bar visible.

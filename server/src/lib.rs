@@ -8,6 +8,7 @@ pub mod api;
 mod client_addr;
 pub mod config;
 mod guard;
+mod ops;
 mod protect;
 mod sessions;
 pub mod state;
@@ -31,6 +32,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Connects to Redis, the database and storage (checking each), and builds the router.
 pub async fn build(args: ServerArgs) -> anyhow::Result<Router> {
+    yt_metrics::install().context("setting up metrics")?;
     let state = AppState::connect(args).await?;
     let sessions = sessions::layer(&state).context("setting up sessions")?;
 
@@ -50,6 +52,7 @@ pub async fn build(args: ServerArgs) -> anyhow::Result<Router> {
     let router = Router::new()
         .route("/", axum::routing::get(guard::home))
         .nest("/api", api::router())
+        .merge(ops::router())
         .route("/api/fn/{*name}", post(server_fns))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(options.clone())
@@ -79,6 +82,7 @@ pub async fn build(args: ServerArgs) -> anyhow::Result<Router> {
             REQUEST_TIMEOUT,
         ))
         .layer(middleware::from_fn(protect::headers_and_log))
+        .layer(middleware::from_fn(ops::count_requests))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     Ok(router)

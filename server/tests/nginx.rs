@@ -1,6 +1,7 @@
 //! `deploy/nginx.conf`, run by a real nginx in front of a real server started with
 //! `--accel-redirect=true`: downloads leave through nginx's internal location, which
-//! nobody reaches from outside.
+//! nobody reaches from outside, and neither are the operator endpoints (`/metrics`,
+//! `/healthz`, `/readyz`).
 
 mod support;
 
@@ -154,6 +155,17 @@ async fn downloads_leave_through_nginx_and_only_for_their_owner() {
     let bytes = download.bytes().await.unwrap();
     let on_disk = std::fs::read(app.dir.path().join("exports").join(&file)).unwrap();
     assert_eq!(bytes.as_ref(), on_disk.as_slice(), "the exact archive");
+
+    for internal in ["/metrics", "/healthz", "/readyz"] {
+        let hidden = demo.get(nginx.url(internal)).send().await.unwrap();
+        assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "{internal}");
+        let direct = demo.get(app.url(internal)).send().await.unwrap();
+        assert_eq!(
+            direct.status(),
+            StatusCode::OK,
+            "{internal} on the server itself"
+        );
+    }
 
     let direct = demo
         .get(nginx.url(&format!("/internal/exports/{file}")))

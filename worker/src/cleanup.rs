@@ -130,6 +130,7 @@ pub async fn remove_expired(
         }
     }
 
+    yt_metrics::cleanup_finished(report.deleted, report.deleted_bytes);
     tracing::info!(
         cleanup.deleted = report.deleted,
         cleanup.deleted_bytes = report.deleted_bytes,

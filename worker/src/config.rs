@@ -1,6 +1,6 @@
 //! The worker's settings.
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
 use yt_config::{DatabaseArgs, ExportArgs, LogArgs, MailArgs, RedisArgs, StorageArgs};
@@ -30,6 +30,14 @@ pub struct WorkerArgs {
 
     #[command(flatten)]
     pub reliability: ReliabilityArgs,
+
+    /// Where `worker run` serves /metrics, /healthz and /readyz (one port per worker).
+    #[arg(
+        long = "metrics-addr",
+        env = "YT_WORKER_METRICS_ADDR",
+        default_value = "127.0.0.1:9187"
+    )]
+    pub metrics_addr: SocketAddr,
 }
 
 #[derive(Args, Clone, Debug)]

@@ -76,7 +76,9 @@ pub async fn run(
     stop: &CancellationToken,
 ) -> anyhow::Result<Outcome> {
     let span = tracing::info_span!("export", job.id = %id);
-    run_in_span(ctx, id, stop).instrument(span).await
+    crate::measure::job(run_in_span(ctx, id, stop))
+        .instrument(span)
+        .await
 }
 
 async fn run_in_span(
@@ -125,7 +127,7 @@ async fn run_in_span(
 
     // Collect, write, store and publish, while the lease is kept and a stop is watched.
     let exported = tokio::select! {
-        exported = export(ctx, &job) => exported,
+        exported = yt_metrics::time_phase("archive", export(ctx, &job)) => exported,
         () = keep_lease(ctx, &lease) => {
             tracing::warn!("lease lost to another worker; abandoning this run");
             return Ok(Outcome::LostLease);
@@ -148,8 +150,13 @@ async fn run_in_span(
                 duration_ms = started.elapsed().as_millis() as u64,
                 "export completed"
             );
+            yt_metrics::archive_written(completed.archive_bytes);
             record(|| ctx.jobs.end_active(&job, false)).await?;
-            notify_ready(ctx, &job, &completed, display_name.as_deref()).await;
+            yt_metrics::time_phase(
+                "email",
+                notify_ready(ctx, &job, &completed, display_name.as_deref()),
+            )
+            .await;
             Ok(Outcome::Completed)
         }
         Err(failure) if failure.transient && job.attempts < reliability.max_attempts => {
@@ -279,11 +286,9 @@ async fn export(
     };
 
     let (progress_tx, progress_rx) = watch::channel(Progress::new(Phase::Profile, 0, 1));
-    let publisher = tokio::spawn(publish_progress(
-        ctx.jobs.clone(),
-        job.id.clone(),
-        progress_rx,
-    ));
+    let publisher = tokio::spawn(
+        publish_progress(ctx.jobs.clone(), job.id.clone(), progress_rx).in_current_span(),
+    );
     let written = pipeline::export_to_storage(&ctx.db, &ctx.storage, &plan, &progress_tx).await;
     drop(progress_tx);
     let _ = publisher.await;
@@ -406,10 +411,12 @@ async fn send(
                 mail.outbox_file = sent.outbox_file.as_ref().map(|p| p.display().to_string()),
                 "email sent"
             );
+            yt_metrics::email_outcome(kind, true);
             Ok(())
         }
         Err(error) => {
             tracing::error!(mail.kind = kind, mail.to = %recipient, %error, "email failed");
+            yt_metrics::email_outcome(kind, false);
             Err(error.to_string())
         }
     };

@@ -13,6 +13,8 @@ pub mod cleanup_lock;
 pub mod config;
 pub mod context;
 pub mod job;
+pub mod measure;
+pub mod ops;
 pub mod pipeline;
 pub mod readme;
 pub mod runner;

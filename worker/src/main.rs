@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
-use worker::{WorkerArgs, WorkerContext, cleanup, runner, status};
+use worker::{WorkerArgs, WorkerContext, cleanup, ops, runner, status};
 use yt_userdata::{Database, seed};
 
 #[derive(Parser)]
@@ -78,10 +78,13 @@ async fn main() -> ExitCode {
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
+            let metrics_addr = cli.args.metrics_addr;
             let ctx = WorkerContext::connect(cli.args).await?;
             let shutdown = CancellationToken::new();
+            let (_, listener) = ops::serve(ctx.clone(), metrics_addr, shutdown.clone()).await?;
             runner::cancel_on_signal(shutdown.clone());
             runner::run(ctx, shutdown).await;
+            let _ = listener.await;
         }
         Command::Seed {
             heavy_user,

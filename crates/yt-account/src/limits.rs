@@ -177,7 +177,10 @@ impl RateLimiter {
             "active" => JobId::parse(&value)
                 .map(ExportAdmission::Active)
                 .map_err(|e| AccountError::Internal(e.into())),
-            _ => Ok(ExportAdmission::Limited(retry_at(&value)?)),
+            _ => {
+                yt_metrics::rate_limited(EXPORT_SCOPE);
+                Ok(ExportAdmission::Limited(retry_at(&value)?))
+            }
         }
     }
 
@@ -219,6 +222,7 @@ impl RateLimiter {
         }
         let retry_at = retry_at(&value)?;
         tracing::debug!(rate_limit.scope = scope, "request rate limited");
+        yt_metrics::rate_limited(scope);
         Err(AccountError::RateLimited { retry_at })
     }
 
