@@ -15,6 +15,8 @@ use axum::{
     routing::get,
 };
 
+use yt_jobs::{WorkerRegistry, admin::QueueAdmin};
+
 use crate::AppState;
 
 /// Route label of requests no route matched (static files, unknown paths).
@@ -27,11 +29,18 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(ready))
 }
 
-/// Samples the shared gauges (queue length, local storage use), then renders.
+/// Samples the shared gauges (jobs by state, live workers, local storage use), then
+/// renders.
 async fn metrics(State(state): State<AppState>) -> Response {
-    match state.account.jobs().queue_len().await {
-        Ok(jobs) => yt_metrics::set_queue_length(jobs),
-        Err(error) => tracing::warn!(%error, "could not read the queue length"),
+    match QueueAdmin::new(state.redis.clone()).stats().await {
+        Ok(jobs) => {
+            yt_metrics::set_jobs_by_state(jobs.waiting, jobs.delayed, jobs.processing, jobs.failed)
+        }
+        Err(error) => tracing::warn!(%error, "could not count the jobs"),
+    }
+    match WorkerRegistry::new(state.redis.clone()).live().await {
+        Ok(workers) => yt_metrics::set_live_workers(workers.len() as u64),
+        Err(error) => tracing::warn!(%error, "could not count the live workers"),
     }
     if let Some(root) = state
         .account

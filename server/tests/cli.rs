@@ -63,3 +63,32 @@ fn gcs_without_a_bucket_is_refused_at_start_up() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("YT_GCS_BUCKET_NAME"));
 }
+
+#[test]
+fn an_unreachable_storage_backend_stops_start_up_naming_it() {
+    let redis = yt_testkit::RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let closed = yt_testkit::free_port();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("YT_REDIS_URL", redis.url())
+        .env(
+            "YT_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("app.db").display()),
+        )
+        .env("YT_LISTEN_ADDR", "127.0.0.1:0")
+        .env("YT_EXPORT_STORAGE_BACKEND", "s3")
+        .env("YT_S3_BUCKET", "exports")
+        .env("YT_S3_ENDPOINT", format!("http://127.0.0.1:{closed}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+
+    assert!(!out.status.success(), "the server started without storage");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("storage backend s3 does not answer"),
+        "{stderr}"
+    );
+}

@@ -66,6 +66,12 @@ async fn metrics_move_as_a_job_runs() {
     assert_eq!(moved(names::ARCHIVE_BYTES, &[]), archive_bytes);
     assert_eq!(moved(names::EMAILS, &[("outcome", "sent")]), 1.0);
     assert_eq!(worker_after.sum(names::QUEUE_LENGTH, &[]), 0.0);
+    for state in ["waiting", "delayed", "processing", "failed"] {
+        let jobs = worker_after.sum(names::JOBS, &[("state", state)]);
+        assert_eq!(jobs, 0.0, "{state} jobs after the only job completed");
+    }
+    assert!(worker_after.has(names::JOBS));
+    assert_eq!(worker_after.sum(names::WORKERS_LIVE, &[]), 1.0);
     assert_eq!(worker_after.sum(names::STORAGE_BYTES, &[]), archive_bytes);
     assert_eq!(worker_after.sum(names::STORAGE_ARCHIVES, &[]), 1.0);
 
@@ -132,7 +138,10 @@ async fn exports_run_across_two_servers_and_three_workers() {
     assert!(!download.headers().contains_key("x-accel-redirect"));
     let bytes = download.bytes().await.unwrap();
     let zip = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();
-    let files: HashSet<&str> = zip.file_names().collect();
+    let files: HashSet<String> = zip
+        .file_names()
+        .map(|name| name.unwrap().into_owned())
+        .collect();
     for file in [
         "profile.json",
         "subscriptions.json",
@@ -193,6 +202,13 @@ async fn exports_run_across_two_servers_and_three_workers() {
     };
     let accepted = [("route", "/api/account/export"), ("status", "202")];
     assert_eq!(total(names::HTTP_REQUESTS, &accepted), total_jobs as f64);
+    for scraped in &servers {
+        assert_eq!(
+            scraped.sum(names::WORKERS_LIVE, &[]),
+            3.0,
+            "every server sees 3"
+        );
+    }
     assert_eq!(
         total(names::RATE_LIMIT_REFUSALS, &[("scope", "export")]),
         3.0
@@ -243,7 +259,7 @@ fn check_job_logs(path: &std::path::Path, viewers: &[String]) -> usize {
                 "a job's line without its id: {line}"
             );
         }
-        if message == "ready email sent" || message == "ready email failed" {
+        if message == "email sent" || message == "email failed" {
             current = None;
         }
     }

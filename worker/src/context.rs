@@ -84,7 +84,14 @@ impl WorkerContext {
         CleanupPolicy {
             ttl: self.args.export.ttl(),
             staging_max_age: self.args.tuning.staging_max_age(),
-            record_grace: RECORD_GRACE,
+            record_grace: self.record_grace(),
         }
+    }
+
+    /// How long a completed job's record outlives its archive's expiry: cleanup may
+    /// delete the archive up to one interval late, and the record stays `RECORD_GRACE`
+    /// longer still, so the page says "expired", never "not found".
+    pub fn record_grace(&self) -> std::time::Duration {
+        self.args.tuning.cleanup_interval() + RECORD_GRACE
     }
 }

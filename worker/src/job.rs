@@ -16,7 +16,9 @@ use tracing::Instrument;
 use yt_jobs::{
     Claim, CompletedExport, ExportJob, JobId, Lease, Phase, Progress, StoreError, archive_filename,
 };
-use yt_mail::{ExportFailed, ExportReady, export_failed, export_ready, mask_address};
+use yt_mail::{
+    ExportFailed, ExportReady, export_failed, export_ready, mask_address, mask_address_in,
+};
 use yt_userdata::UserId;
 
 use crate::{
@@ -27,7 +29,8 @@ use crate::{
 /// Progress is written to Redis at most this often.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
-/// The job record outlives its archive by this much, so the page can say "expired".
+/// The job record outlives its archive's deletion by this much, so the page can say
+/// "expired" (see `WorkerContext::record_grace`).
 pub const RECORD_GRACE: Duration = Duration::from_secs(3600);
 
 /// Recording a job's outcome is retried this long while Redis is away.
@@ -40,6 +43,9 @@ const MAIL_RETRY: Duration = Duration::from_millis(500);
 /// What the user reads when we gave up on a failure that kept coming back.
 const TRIED_TOO_OFTEN: &str = "We could not build your export after several tries. \
                                Please try again later.";
+
+/// What the user reads when their job's record was damaged.
+const UNREADABLE: &str = "We could not read your export request. Please request a new export.";
 
 /// How a job ended, for the caller's log and counters.
 #[derive(Debug, PartialEq, Eq)]
@@ -104,6 +110,9 @@ async fn run_in_span(
         Claim::Finished => {
             tracing::info!("job already ended; skipping");
             return Ok(Outcome::Skipped);
+        }
+        Claim::Corrupt { user_id, error } => {
+            return fail_unreadable(ctx, id, user_id, error).await;
         }
     };
     let lease = Lease {
@@ -201,6 +210,30 @@ async fn give_up(
     tracing::info!(quota.released = released, "export quota given back");
 
     notify_failed(ctx, job, failure.reason).await;
+    Ok(Outcome::Failed)
+}
+
+/// Fails a job whose record cannot be read: no attempt could ever run it, so it ends
+/// now rather than going round the queue. Its user, when known, may export again and
+/// gets the quota back; no email, since the address on the record cannot be trusted.
+async fn fail_unreadable(
+    ctx: &WorkerContext,
+    id: &JobId,
+    user_id: Option<i64>,
+    error: StoreError,
+) -> anyhow::Result<Outcome> {
+    tracing::error!(%error, "job record is unreadable; failing the job");
+    let lease = Lease {
+        job_id: id.clone(),
+        worker_id: ctx.worker_id.clone(),
+    };
+    if !record(|| ctx.queue.fail(&lease, UNREADABLE, Utc::now())).await? {
+        return Ok(Outcome::LostLease);
+    }
+    if let Some(user_id) = user_id {
+        let released = record(|| ctx.jobs.end_active_of(user_id, id, true)).await?;
+        tracing::info!(quota.released = released, "export quota given back");
+    }
     Ok(Outcome::Failed)
 }
 
@@ -314,7 +347,7 @@ async fn export(
         expires_at,
         archive_bytes: manifest.archive_bytes,
         archive_sha256: manifest.archive_sha256,
-        keep_for: ctx.args.export.ttl() + RECORD_GRACE,
+        keep_for: ctx.args.export.ttl() + ctx.record_grace(),
     };
     Ok((completed, user.display_name))
 }
@@ -391,7 +424,7 @@ async fn send(
                     mail.kind = kind,
                     mail.to = %recipient,
                     mail.attempt = attempt,
-                    %error,
+                    error = %mask_address_in(&error.to_string(), &job.email),
                     "email failed; retrying"
                 );
                 tokio::time::sleep(pause).await;
@@ -401,6 +434,8 @@ async fn send(
             other => break other,
         }
     };
+    // Mail errors may echo the recipient; neither the log nor the job record keeps it.
+    let outcome = outcome.map_err(|error| mask_address_in(&error.to_string(), &job.email));
 
     let status = match &outcome {
         Ok(sent) => {
@@ -417,7 +452,7 @@ async fn send(
         Err(error) => {
             tracing::error!(mail.kind = kind, mail.to = %recipient, %error, "email failed");
             yt_metrics::email_outcome(kind, false);
-            Err(error.to_string())
+            Err(error.clone())
         }
     };
     let recorded = ctx

@@ -6,6 +6,7 @@ use std::{net::SocketAddr, sync::Arc};
 use anyhow::Context as _;
 use axum::{Router, extract::State, response::Response, routing::get};
 use tokio_util::sync::CancellationToken;
+use yt_jobs::admin::QueueAdmin;
 
 use crate::WorkerContext;
 
@@ -41,11 +42,18 @@ pub async fn serve(
     Ok((bound, task))
 }
 
-/// Samples the shared gauges (queue length, local storage use), then renders.
+/// Samples the shared gauges (jobs by state, live workers, local storage use), then
+/// renders.
 async fn metrics(State(ctx): State<Arc<WorkerContext>>) -> Response {
-    match ctx.jobs.queue_len().await {
-        Ok(jobs) => yt_metrics::set_queue_length(jobs),
-        Err(error) => tracing::warn!(%error, "could not read the queue length"),
+    match QueueAdmin::new(ctx.redis.clone()).stats().await {
+        Ok(jobs) => {
+            yt_metrics::set_jobs_by_state(jobs.waiting, jobs.delayed, jobs.processing, jobs.failed)
+        }
+        Err(error) => tracing::warn!(%error, "could not count the jobs"),
+    }
+    match ctx.workers.live().await {
+        Ok(workers) => yt_metrics::set_live_workers(workers.len() as u64),
+        Err(error) => tracing::warn!(%error, "could not count the live workers"),
     }
     if let Some(root) = ctx.storage.local_root().map(|p| p.to_path_buf()) {
         let sampled = tokio::task::spawn_blocking(move || yt_metrics::sample_local_storage(&root));

@@ -65,7 +65,7 @@ async fn a_worker_killed_mid_export_loses_nothing_and_another_finishes_it() {
     assert_eq!(job.attempts, 2, "{job:?}");
     let archive = fleet.archive_path(&id);
     assert_unzips(&archive);
-    assert_eq!(array_len(&archive, "watch_history.json"), 200_000);
+    assert_eq!(array_len(&archive, "watched_videos.json"), 200_000);
     assert_eq!(fleet.emails().get(id.as_str()), Some(&(1, 0)));
     assert!(
         fleet

@@ -91,7 +91,7 @@ async fn a_record_outlives_its_archive_until_its_own_keep_time() {
             archive_sha256: "0".repeat(64),
             keep_for: Duration::from_secs(3600),
         };
-        worker.jobs().complete(id, &completed).await.unwrap();
+        worker.complete_next(id, &completed).await;
         write_aged(
             &dir.join(archive_filename(id)),
             Duration::from_secs(30 * 3600),

@@ -272,6 +272,37 @@ async fn a_failed_job_gives_its_export_quota_back_and_ends_the_active_export() {
     assert_eq!(redis_cli(&worker, &["EXISTS", &active]), "0");
 }
 
+#[tokio::test]
+async fn an_unreadable_job_record_fails_at_once_and_frees_its_user() {
+    let worker = TestWorker::start().await;
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
+    let id = worker.queue_export(&demo).await;
+    let key = yt_jobs::keys::job(&id);
+    let active = format!("yt:export:user:{}:active", demo.id.0);
+    redis_cli(&worker, &["SET", &active, id.as_str()]);
+    redis_cli(
+        &worker,
+        &["HSET", &key, "created_at", "the day before yesterday"],
+    );
+
+    assert_eq!(worker.run_next().await, Outcome::Failed);
+
+    assert_eq!(redis_cli(&worker, &["HGET", &key, "status"]), "failed");
+    assert!(redis_cli(&worker, &["HGET", &key, "error"]).contains("could not read"));
+    assert_eq!(
+        redis_cli(&worker, &["LLEN", yt_jobs::keys::PROCESSING]),
+        "0"
+    );
+    assert_eq!(redis_cli(&worker, &["LLEN", yt_jobs::keys::QUEUE]), "0");
+    assert_eq!(redis_cli(&worker, &["ZCARD", yt_jobs::keys::LEASES]), "0");
+    assert_eq!(
+        redis_cli(&worker, &["ZRANGE", yt_jobs::keys::FAILED, "0", "-1"]),
+        id.as_str()
+    );
+    assert_eq!(redis_cli(&worker, &["EXISTS", &active]), "0");
+    assert!(!worker.archive_path(&id).exists());
+}
+
 fn redis_cli(worker: &TestWorker, args: &[&str]) -> String {
     let out = std::process::Command::new("redis-cli")
         .args(["-u", &worker.redis.url()])

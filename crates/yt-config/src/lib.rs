@@ -14,7 +14,6 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, ValueEnum};
 use url::Url;
-use yt_mail::{MailError, Mailer};
 use yt_storage::{AzblobConfig, BackendConfig, GcsConfig, S3Config};
 
 pub use cli::parse_or_exit;

@@ -151,6 +151,12 @@ pub enum Claim {
     Gone,
     /// The job already ended (a second delivery after a lapse); the entry was dropped.
     Finished,
+    /// The job is ours, but its record cannot be read: it can never run, and should be
+    /// failed at once. `user_id` is the record's owner when that field at least is sound.
+    Corrupt {
+        user_id: Option<i64>,
+        error: StoreError,
+    },
 }
 
 /// What one reaper pass did.
@@ -247,7 +253,13 @@ impl JobQueue {
                 while let (Some(name), Some(value)) = (reply.next(), reply.next()) {
                     fields.insert(name, value);
                 }
-                Ok(Claim::Claimed(Box::new(decode_fields(id, &fields)?)))
+                match decode_fields(id, &fields) {
+                    Ok(job) => Ok(Claim::Claimed(Box::new(job))),
+                    Err(error) => Ok(Claim::Corrupt {
+                        user_id: fields.get("user_id").and_then(|raw| raw.parse().ok()),
+                        error,
+                    }),
+                }
             }
             other => Err(StoreError::Corrupt {
                 job_id: id.to_string(),

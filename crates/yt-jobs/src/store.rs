@@ -157,11 +157,22 @@ impl JobStore {
         job: &ExportJob,
         give_back_quota: bool,
     ) -> Result<bool, StoreError> {
+        self.end_active_of(job.user_id, &job.id, give_back_quota)
+            .await
+    }
+
+    /// `end_active` for a job known only by its id and its user's id.
+    pub async fn end_active_of(
+        &self,
+        user_id: i64,
+        id: &JobId,
+        give_back_quota: bool,
+    ) -> Result<bool, StoreError> {
         let keys = vec![
-            keys::active_for_user(job.user_id),
-            keys::rate_limit(EXPORT_SCOPE, &job.user_id.to_string()),
+            keys::active_for_user(user_id),
+            keys::rate_limit(EXPORT_SCOPE, &user_id.to_string()),
         ];
-        let args = vec![job.id.to_string(), u8::from(give_back_quota).to_string()];
+        let args = vec![id.to_string(), u8::from(give_back_quota).to_string()];
         let released: i64 = self.redis.eval(END_ACTIVE, keys, args).await?;
         Ok(released == 1)
     }

@@ -18,7 +18,7 @@ mod sample;
 
 pub use record::{
     archive_written, cleanup_finished, email_outcome, http_request, job_finished, rate_limited,
-    set_live_workers, set_queue_length, time_phase, worker_up,
+    set_jobs_by_state, set_live_workers, set_queue_length, time_phase, worker_up,
 };
 pub use recorder::{MetricsError, install, render};
 pub use sample::{LocalStorageUse, sample_local_storage};

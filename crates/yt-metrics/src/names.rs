@@ -28,10 +28,15 @@ pub const JOB_DURATION: &str = "yt_export_job_duration_seconds";
 /// Worker.
 pub const JOB_PHASE_DURATION: &str = "yt_export_job_phase_duration_seconds";
 
+/// Gauge, sampled at scrape time: jobs by `state` (`waiting`, `delayed`, `processing`,
+/// `failed`: failed jobs whose record remains). Server and worker.
+pub const JOBS: &str = "yt_export_jobs";
+
 /// Counter of the bytes of every archive stored. Worker.
 pub const ARCHIVE_BYTES: &str = "yt_export_archive_bytes_total";
 
-/// Counter of "export ready" emails; label `outcome` (`sent`, `failed`). Worker.
+/// Counter of emails to users; labels `kind` (`ready`, `failure`) and `outcome` (`sent`,
+/// `failed`). Worker.
 pub const EMAILS: &str = "yt_export_emails_total";
 
 /// Counter of archives deleted by cleanup. Worker.
@@ -66,6 +71,10 @@ pub(crate) fn describe() {
         "Requests refused with 429 by a rate limit"
     );
     describe_gauge!(QUEUE_LENGTH, "Export jobs waiting in the queue");
+    describe_gauge!(
+        JOBS,
+        "Export jobs by state: waiting, delayed, processing, failed"
+    );
     describe_counter!(JOBS_FINISHED, "Export jobs this worker finished, by status");
     describe_histogram!(
         JOB_DURATION,
@@ -78,7 +87,10 @@ pub(crate) fn describe() {
         "Time an export job spent in each phase"
     );
     describe_counter!(ARCHIVE_BYTES, Unit::Bytes, "Bytes of archives stored");
-    describe_counter!(EMAILS, "Export-ready emails, by outcome");
+    describe_counter!(
+        EMAILS,
+        "Emails to users (export ready, export failed), by outcome"
+    );
     describe_counter!(CLEANUP_DELETED, "Expired archives deleted by cleanup");
     describe_counter!(
         CLEANUP_DELETED_BYTES,

@@ -44,6 +44,19 @@ pub fn set_queue_length(jobs: u64) {
     gauge!(QUEUE_LENGTH).set(jobs as f64);
 }
 
+/// Jobs by state, as counted from Redis by the caller; `waiting` is the queue length.
+pub fn set_jobs_by_state(waiting: u64, delayed: u64, processing: u64, failed: u64) {
+    set_queue_length(waiting);
+    for (state, jobs) in [
+        ("waiting", waiting),
+        ("delayed", delayed),
+        ("processing", processing),
+        ("failed", failed),
+    ] {
+        gauge!(JOBS, "state" => state).set(jobs as f64);
+    }
+}
+
 /// A run of a job ended with `status` (one of [`JOB_STATUSES`]) after
 /// `elapsed`.
 pub fn job_finished(status: &'static str, elapsed: Duration) {

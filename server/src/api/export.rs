@@ -5,7 +5,7 @@ use axum::{
     body::Body,
     extract::{OriginalUri, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use chrono::Utc;
 use serde::Serialize;
@@ -102,7 +102,15 @@ pub async fn download(
     }
 
     match state.account.open_download(&authorized).await? {
-        Download::Redirect { url } => Ok(Redirect::to(&url).into_response()),
+        // 302, as the specification says: the signed URL is for this request only.
+        Download::Redirect { url } => Ok((
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, header_value(&url)?),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response()),
         Download::Stream { bytes, body } => Ok((
             [
                 (

@@ -1,7 +1,14 @@
 //! Just enough of the Prometheus text format to read samples back in tests.
 
-/// One scrape: `(name, labels, value)` for every sample line.
-pub struct Scrape(Vec<(String, Vec<(String, String)>, f64)>);
+/// One sample line: `name{labels} value`.
+struct Sample {
+    name: String,
+    labels: Vec<(String, String)>,
+    value: f64,
+}
+
+/// One scrape: every sample line.
+pub struct Scrape(Vec<Sample>);
 
 impl Scrape {
     pub fn parse(text: &str) -> Self {
@@ -12,7 +19,12 @@ impl Scrape {
                 let (series, value) = line.rsplit_once(' ').expect("`series value`");
                 let value: f64 = value.parse().expect("a number");
                 let Some((name, labels)) = series.split_once('{') else {
-                    return (series.to_owned(), Vec::new(), value);
+                    let (name, labels) = (series.to_owned(), Vec::new());
+                    return Sample {
+                        name,
+                        labels,
+                        value,
+                    };
                 };
                 let labels = labels
                     .trim_end_matches('}')
@@ -23,7 +35,12 @@ impl Scrape {
                         (key.to_owned(), value.trim_matches('"').to_owned())
                     })
                     .collect();
-                (name.to_owned(), labels, value)
+                let name = name.to_owned();
+                Sample {
+                    name,
+                    labels,
+                    value,
+                }
             })
             .collect();
         Self(samples)
@@ -33,19 +50,19 @@ impl Scrape {
     pub fn sum(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.0
             .iter()
-            .filter(|(series, have, _)| {
-                series == name
+            .filter(|sample| {
+                sample.name == name
                     && labels
                         .iter()
-                        .all(|(k, v)| have.iter().any(|(hk, hv)| hk == k && hv == v))
+                        .all(|(k, v)| sample.labels.iter().any(|(hk, hv)| hk == k && hv == v))
             })
-            .map(|(_, _, value)| value)
+            .map(|sample| sample.value)
             .sum()
     }
 
     /// Whether any series of `name` exists.
     pub fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|(series, _, _)| series == name)
+        self.0.iter().any(|sample| sample.name == name)
     }
 }
 

@@ -63,6 +63,8 @@ impl Fleet {
             .env("YT_EXPORT_LOCAL_PATH", self.exports_dir())
             .env("YT_MAIL_OUTBOX", self.outbox_dir())
             .env("YT_EXPORT_URL_BASE", "http://exports.test")
+            // Any free port: several workers, and several tests, run side by side.
+            .env("YT_WORKER_METRICS_ADDR", "127.0.0.1:0")
             .env("YT_WORKER_POLL_TIMEOUT_SECS", "1")
             .env("YT_WORKER_LEASE_MS", LEASE_MS.to_string())
             .env("YT_WORKER_HEARTBEAT_MS", "200")

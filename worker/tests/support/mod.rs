@@ -117,6 +117,29 @@ impl TestWorker {
         worker::job::run(&self.ctx, &id, &stop).await.unwrap()
     }
 
+    /// Takes the next queued job, which must be `id`, and records it completed as its
+    /// worker would, under this worker's lease.
+    pub async fn complete_next(&self, id: &JobId, export: &yt_jobs::CompletedExport) {
+        let queue = &self.ctx.queue;
+        let taken = queue.take(std::time::Duration::from_secs(1)).await.unwrap();
+        assert_eq!(taken.as_ref(), Some(id), "the oldest queued job");
+        let claim = queue
+            .claim(
+                id,
+                &self.ctx.worker_id,
+                std::time::Duration::from_secs(30),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(claim, yt_jobs::Claim::Claimed(_)), "{claim:?}");
+        let lease = yt_jobs::Lease {
+            job_id: id.clone(),
+            worker_id: self.ctx.worker_id.clone(),
+        };
+        assert!(queue.complete(&lease, export).await.unwrap(), "still ours");
+    }
+
     /// The stored archive of a job.
     pub fn archive_path(&self, id: &JobId) -> PathBuf {
         self.exports_dir().join(yt_jobs::archive_filename(id))
