@@ -95,7 +95,10 @@ async fn a_hundred_simultaneous_requests_queue_one_job_and_three_an_hour() {
 
 #[tokio::test]
 async fn an_export_that_fails_on_our_side_gives_its_quota_back() {
-    let app = TestApp::start_with(&["--rate-limit-exports-per-hour=1"]).await;
+    // One attempt, so the storage failure below is final rather than retried.
+    let app =
+        TestApp::start_with_worker(&["--rate-limit-exports-per-hour=1"], &["--max-attempts=1"])
+            .await;
     let demo = app.demo().await;
     let exports = app.dir.path().join("exports");
 

@@ -14,7 +14,8 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use yt_jobs::{
-    Claim, CompletedExport, ExportJob, JobId, Lease, Phase, Progress, StoreError, archive_filename,
+    Claim, CompletedExport, ExportJob, JobId, JobStatus, Lease, Phase, Progress, StoreError,
+    UNSENT_EMAIL_GRACE, archive_filename,
 };
 use yt_mail::{
     ExportFailed, ExportReady, export_failed, export_ready, mask_address, mask_address_in,
@@ -23,7 +24,7 @@ use yt_userdata::UserId;
 
 use crate::{
     WorkerContext,
-    pipeline::{self, ExportPlan},
+    pipeline::{self, ExportError, ExportPlan},
 };
 
 /// Progress is written to Redis at most this often.
@@ -136,7 +137,7 @@ async fn run_in_span(
 
     // Collect, write, store and publish, while the lease is kept and a stop is watched.
     let exported = tokio::select! {
-        exported = yt_metrics::time_phase("archive", export(ctx, &job)) => exported,
+        exported = yt_metrics::time_phase("archive", export(ctx, &job, &lease)) => exported,
         () = keep_lease(ctx, &lease) => {
             tracing::warn!("lease lost to another worker; abandoning this run");
             return Ok(Outcome::LostLease);
@@ -149,7 +150,11 @@ async fn run_in_span(
     };
 
     match exported {
-        Ok((completed, display_name)) => {
+        Ok(None) => {
+            tracing::warn!("lease lost before publishing; the other run's outcome stands");
+            Ok(Outcome::LostLease)
+        }
+        Ok(Some((completed, display_name))) => {
             if !record(|| ctx.queue.complete(&lease, &completed)).await? {
                 tracing::warn!("lease lost before completion; the other run's outcome stands");
                 return Ok(Outcome::LostLease);
@@ -163,7 +168,13 @@ async fn run_in_span(
             record(|| ctx.jobs.end_active(&job, false)).await?;
             yt_metrics::time_phase(
                 "email",
-                notify_ready(ctx, &job, &completed, display_name.as_deref()),
+                notify_ready(
+                    ctx,
+                    &job,
+                    &completed.download_url,
+                    completed.expires_at,
+                    display_name.as_deref(),
+                ),
             )
             .await;
             Ok(Outcome::Completed)
@@ -237,18 +248,26 @@ async fn fail_unreadable(
     Ok(Outcome::Failed)
 }
 
-/// Renews the lease until it is lost; returns only then. Redis errors are retried: the
-/// lease may still be ours when Redis comes back.
+/// Renews the lease until it is lost; returns only then. Redis errors are retried while
+/// the lease may still be ours; once renewals have failed for a whole lease period it
+/// has lapsed, another worker may hold the job, and this run must stop.
 async fn keep_lease(ctx: &WorkerContext, lease: &Lease) {
     let reliability = &ctx.args.reliability;
     let mut ticks = tokio::time::interval(reliability.renew_every());
     ticks.tick().await;
+    let mut renewed_at = Instant::now();
     loop {
         ticks.tick().await;
         match ctx.queue.renew(lease, reliability.lease()).await {
-            Ok(true) => {}
+            Ok(true) => renewed_at = Instant::now(),
             Ok(false) => return,
-            Err(error) => tracing::warn!(%error, "could not renew the lease; retrying"),
+            Err(error) if renewed_at.elapsed() < reliability.lease() => {
+                tracing::warn!(%error, "could not renew the lease; retrying");
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not renew the lease for a whole lease period");
+                return;
+            }
         }
     }
 }
@@ -274,11 +293,13 @@ where
     }
 }
 
-/// Steps two to five; returns the published export and the user's display name.
+/// Steps two to five; returns the published export and the user's display name, or
+/// `None` when the lease was lost before publishing (nothing was published).
 async fn export(
     ctx: &WorkerContext,
     job: &ExportJob,
-) -> Result<(CompletedExport, Option<String>), UserFacing> {
+    lease: &Lease,
+) -> Result<Option<(CompletedExport, Option<String>)>, UserFacing> {
     let generic = "We could not build your export. Please try again later.";
     let internal = |cause: anyhow::Error| UserFacing {
         reason: generic,
@@ -322,10 +343,21 @@ async fn export(
     let publisher = tokio::spawn(
         publish_progress(ctx.jobs.clone(), job.id.clone(), progress_rx).in_current_span(),
     );
-    let written = pipeline::export_to_storage(&ctx.db, &ctx.storage, &plan, &progress_tx).await;
+    let still_ours = async || match ctx.queue.renew(lease, ctx.args.reliability.lease()).await {
+        Ok(renewed) => renewed,
+        Err(error) => {
+            tracing::warn!(%error, "could not confirm the lease before publishing");
+            false
+        }
+    };
+    let written =
+        pipeline::export_to_storage(&ctx.db, &ctx.storage, &plan, &progress_tx, still_ours).await;
     drop(progress_tx);
     let _ = publisher.await;
 
+    if matches!(written, Err(ExportError::NotOurs)) {
+        return Ok(None);
+    }
     let manifest = written.map_err(|e| {
         let transient = e.is_transient();
         UserFacing {
@@ -349,7 +381,7 @@ async fn export(
         archive_sha256: manifest.archive_sha256,
         keep_for: ctx.args.export.ttl() + ctx.record_grace(),
     };
-    Ok((completed, user.display_name))
+    Ok(Some((completed, user.display_name)))
 }
 
 /// Copies the pipeline's progress into the job record, at most every 250 ms.
@@ -372,15 +404,61 @@ async fn publish_progress(
 async fn notify_ready(
     ctx: &WorkerContext,
     job: &ExportJob,
-    completed: &CompletedExport,
+    download_url: &str,
+    expires_at: chrono::DateTime<Utc>,
     display_name: Option<&str>,
 ) {
     let (subject, text, html) = export_ready(&ExportReady {
         display_name,
-        download_url: &completed.download_url,
-        expires_at: completed.expires_at,
+        download_url,
+        expires_at,
     });
     send(ctx, job, "ready", &subject, text, html).await;
+}
+
+/// Sends the "ready" emails that completed jobs still owe: their worker stopped between
+/// completing the job and recording its email (a crash, a kill). Safe in every worker at
+/// once: each overdue email is taken by one sweep. Returns how many were sent or failed.
+pub async fn send_overdue_emails(ctx: &WorkerContext) -> Result<u32, StoreError> {
+    let mut handled = 0;
+    for id in ctx.queue.take_unsent(UNSENT_EMAIL_GRACE, 20).await? {
+        let job = ctx.jobs.get(&id).await?;
+        let owed = job.filter(|job| {
+            job.status == JobStatus::Completed && job.email_status.as_deref() == Some("pending")
+        });
+        let Some((job, download_url, expires_at)) = owed.and_then(|job| {
+            let url = job.download_url.clone()?;
+            let expires_at = job.expires_at?;
+            Some((job, url, expires_at))
+        }) else {
+            ctx.jobs.forget_unsent(&id).await?;
+            continue;
+        };
+
+        let span = tracing::info_span!("export", job.id = %id);
+        async {
+            tracing::warn!("the ready email was never sent; sending it now");
+            let display_name = match ctx.db.user_by_id(UserId(job.user_id)).await {
+                Ok(user) => user.and_then(|user| user.display_name),
+                Err(error) => {
+                    tracing::warn!(%error, "could not load the user's name for the email");
+                    None
+                }
+            };
+            notify_ready(
+                ctx,
+                &job,
+                &download_url,
+                expires_at,
+                display_name.as_deref(),
+            )
+            .await;
+        }
+        .instrument(span)
+        .await;
+        handled += 1;
+    }
+    Ok(handled)
 }
 
 /// Tells the user the export failed and why.

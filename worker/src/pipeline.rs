@@ -47,6 +47,9 @@ pub enum ExportError {
 
     #[error("the archive thread stopped unexpectedly")]
     ArchiveThread,
+
+    #[error("the job is no longer ours; the archive was not published")]
+    NotOurs,
 }
 
 impl ExportError {
@@ -56,7 +59,7 @@ impl ExportError {
             Self::Database(e) => e.is_transient(),
             Self::Storage(e) => e.is_transient(),
             Self::Archive(ArchiveError::Io(_)) => true,
-            Self::Archive(_) | Self::ArchiveThread => false,
+            Self::Archive(_) | Self::ArchiveThread | Self::NotOurs => false,
         }
     }
 }
@@ -89,11 +92,17 @@ struct ProfileDocument<'a> {
 
 /// Writes the archive for `plan` into storage and publishes it under `plan.key`,
 /// reporting progress as it goes. On error nothing is published under the key.
+///
+/// `still_ours` is asked right before publishing whether the job may still be ended by
+/// this run (its lease holds); when it says no, the upload is removed and nothing is
+/// published ([`ExportError::NotOurs`]), so a run that lost its job never overwrites the
+/// archive of the run that took it over.
 pub async fn export_to_storage(
     db: &Database,
     storage: &ExportStorage,
     plan: &ExportPlan<'_>,
     progress: &watch::Sender<Progress>,
+    still_ours: impl AsyncFnOnce() -> bool,
 ) -> Result<Manifest, ExportError> {
     let upload = storage.upload(plan.key).await?;
 
@@ -130,19 +139,29 @@ pub async fn export_to_storage(
 
     // Publish: only a complete upload of exactly the archive built reaches the key.
     let staged = upload.finish().await?;
-    let published = if staged.bytes == manifest.archive_bytes {
-        storage.publish(&staged, &manifest.archive_sha256).await
-    } else {
-        Err(StorageError::Mismatch(format!(
+    let published = if staged.bytes != manifest.archive_bytes {
+        Err(ExportError::Storage(StorageError::Mismatch(format!(
             "uploaded {} bytes of a {}-byte archive",
             staged.bytes, manifest.archive_bytes
-        )))
+        ))))
+    } else if !still_ours().await {
+        Err(ExportError::NotOurs)
+    } else {
+        storage
+            .publish(&staged, &manifest.archive_sha256)
+            .await
+            .map_err(ExportError::from)
     };
     if let Err(error) = published {
+        // A run that lost its job leaves the staging name alone: the run that took the
+        // job over may be writing it now. Cleanup removes what nobody publishes.
+        if matches!(error, ExportError::NotOurs) {
+            return Err(error);
+        }
         if let Err(cleanup) = storage.delete_staged(&staged.key).await {
             tracing::warn!(storage.key = %staged.key, error = %cleanup, "could not delete a staging object");
         }
-        return Err(error.into());
+        return Err(error);
     }
     Ok(manifest)
 }

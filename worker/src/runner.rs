@@ -178,6 +178,9 @@ async fn reaper_loop(ctx: Arc<WorkerContext>, stop: CancellationToken) {
             }
             Err(error) => tracing::warn!(%error, "reaping lapsed jobs failed; will try again"),
         }
+        if let Err(error) = job::send_overdue_emails(&ctx).await {
+            tracing::warn!(%error, "sending overdue emails failed; will try again");
+        }
     }
 }
 

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use support::{TestWorker, assert_unzips, read_entry};
-use worker::job::Outcome;
+use worker::job::{Outcome, send_overdue_emails};
 use yt_jobs::{JobStatus, Phase};
 use yt_testkit::{Postgres, SmtpCapture};
 use yt_userdata::seed;
@@ -33,6 +33,7 @@ async fn demo_export_holds_every_row_and_a_readme() {
     );
     assert!(job.expires_at.unwrap() > job.completed_at.unwrap());
     assert_eq!(job.email_status.as_deref(), Some("sent"));
+    assert_eq!(redis_cli(&worker, &["ZCARD", yt_jobs::keys::UNSENT]), "0");
 
     let archive = worker.archive_path(&id);
     assert_unzips(&archive);
@@ -301,6 +302,59 @@ async fn an_unreadable_job_record_fails_at_once_and_frees_its_user() {
     );
     assert_eq!(redis_cli(&worker, &["EXISTS", &active]), "0");
     assert!(!worker.archive_path(&id).exists());
+}
+
+#[tokio::test]
+async fn a_ready_email_lost_to_a_crash_is_sent_once_by_the_sweep() {
+    let worker = TestWorker::start().await;
+    let demo = worker.seeded_user(seed::DEMO_EMAIL).await;
+    let id = worker.queue_export(&demo).await;
+    let key = yt_jobs::archive_filename(&id);
+
+    // The job completes, and its worker dies before sending the email.
+    let now = chrono::Utc::now();
+    let completed = yt_jobs::CompletedExport {
+        download_url: format!("http://exports.test/api/account/export/download/{key}"),
+        storage_id: key,
+        completed_at: now,
+        expires_at: now + chrono::Duration::hours(24),
+        archive_bytes: 16,
+        archive_sha256: "0".repeat(64),
+        keep_for: Duration::from_secs(25 * 3600),
+    };
+    worker.complete_next(&id, &completed).await;
+    let job = worker.jobs().get(&id).await.unwrap().unwrap();
+    assert_eq!(job.email_status.as_deref(), Some("pending"));
+
+    // Within its grace the completing worker may still be sending: the sweep waits.
+    assert_eq!(send_overdue_emails(&worker.ctx).await.unwrap(), 0);
+    assert!(outbox(&worker).is_empty());
+
+    // Overdue: one sweep sends it, and no later sweep sends it again.
+    redis_cli(&worker, &["ZADD", yt_jobs::keys::UNSENT, "0", id.as_str()]);
+    assert_eq!(send_overdue_emails(&worker.ctx).await.unwrap(), 1);
+    assert_eq!(send_overdue_emails(&worker.ctx).await.unwrap(), 0);
+
+    let job = worker.jobs().get(&id).await.unwrap().unwrap();
+    assert_eq!(job.email_status.as_deref(), Some("sent"));
+    assert_eq!(redis_cli(&worker, &["ZCARD", yt_jobs::keys::UNSENT]), "0");
+    let sent = outbox(&worker);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains(id.as_str()),
+        "the email names its job: {}",
+        sent[0]
+    );
+}
+
+/// The messages in the worker's outbox folder.
+fn outbox(worker: &TestWorker) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(worker.outbox_dir()) else {
+        return Vec::new();
+    };
+    entries
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect()
 }
 
 fn redis_cli(worker: &TestWorker, args: &[&str]) -> String {

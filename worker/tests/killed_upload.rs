@@ -37,6 +37,7 @@ async fn a_killed_upload_publishes_nothing_and_cleanup_removes_its_staging_objec
         ))
         .arg(format!("--mail-outbox={}", worker.outbox_dir().display()))
         .args(["--batch-size=500", "--page-pause-ms=25", "--log=warn"])
+        .arg("--metrics-addr=127.0.0.1:0")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

@@ -2,8 +2,9 @@
 //! Azure Blob emulators (or real buckets, see `support/backends.rs`).
 //!
 //! Each case starts its own emulator: a multipart upload read back byte for byte, a
-//! signed URL fetched over HTTP (and, for GCS, its V4 signature checked against the test
-//! key), staging then publish, and cleanup of expired and abandoned objects that leaves
+//! signed URL fetched over HTTP (Azurite checks its SAS itself; the GCS and S3 V4
+//! signatures, which their emulators do not check, are verified here against the test
+//! keys), staging then publish, and cleanup of expired and abandoned objects that leaves
 //! everything younger alone.
 
 mod support;
@@ -16,7 +17,7 @@ use futures::TryStreamExt;
 use rand::RngCore;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey, pkcs8::DecodePrivateKey};
 use sha2::{Digest, Sha256};
-use support::backends::{GCS_TEST_ACCOUNT, GCS_TEST_KEY, Harness, Kind, PART_SIZE};
+use support::backends::{GCS_TEST_ACCOUNT, GCS_TEST_KEY, Harness, Kind, PART_SIZE, S3_TEST_SECRET};
 use worker::cleanup::{CleanupPolicy, remove_expired};
 use yt_jobs::{JobId, archive_filename};
 use yt_storage::{Download, ExportStorage, StorageError};
@@ -177,7 +178,12 @@ async fn signed_url(h: Harness) {
                 verify_gcs_v4_signature(&url);
             }
         }
-        Kind::S3 => assert!(url.contains("X-Amz-Expires=3600"), "{url}"),
+        Kind::S3 => {
+            assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+            if !h.real {
+                verify_s3_v4_signature(&url);
+            }
+        }
         Kind::Azblob => {
             assert!(url.contains("sig="), "{url}");
             // Azurite checks SAS signatures: a forged one is refused.
@@ -303,6 +309,77 @@ fn forge_query_value(url: &str, name: &str) -> String {
 
 /// Checks a GCS V4 signed URL the way Google does: rebuild the canonical request and
 /// the string to sign, then verify `X-Goog-Signature` with the test key's public half.
+/// Checks an S3 presigned URL the way S3 does (Signature Version 4, query-string form),
+/// with the emulator's test secret; moto itself accepts any signature.
+fn verify_s3_v4_signature(url: &str) {
+    use hmac::{Hmac, Mac};
+    let hmac = |key: &[u8], data: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+
+    let parsed = url::Url::parse(url).unwrap();
+    let param = |name: &str| {
+        parsed
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("{name} missing from {url}"))
+    };
+    assert_eq!(param("X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
+    assert_eq!(param("X-Amz-SignedHeaders"), "host");
+    let credential = param("X-Amz-Credential");
+    let (access_key, scope) = credential.split_once('/').unwrap();
+    assert_eq!(access_key, "testing");
+    let scope_parts: Vec<&str> = scope.split('/').collect();
+    let [day, region, service, "aws4_request"] = scope_parts[..] else {
+        panic!("credential scope {scope}");
+    };
+    let amz_date = param("X-Amz-Date");
+    let signature = param("X-Amz-Signature");
+
+    let mut canonical_query: Vec<(&str, &str)> = parsed
+        .query()
+        .unwrap()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(k, _)| *k != "X-Amz-Signature")
+        .collect();
+    canonical_query.sort_unstable();
+    let canonical_query: Vec<String> = canonical_query
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let host = match parsed.port() {
+        Some(port) => format!("{}:{port}", parsed.host_str().unwrap()),
+        None => parsed.host_str().unwrap().to_owned(),
+    };
+    let expected = |path: &str| {
+        let canonical_request = format!(
+            "GET\n{path}\n{}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD",
+            canonical_query.join("&")
+        );
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            sha256_hex(canonical_request.as_bytes())
+        );
+        let key = hmac(format!("AWS4{S3_TEST_SECRET}").as_bytes(), day);
+        let key = hmac(&key, region);
+        let key = hmac(&key, service);
+        let key = hmac(&key, "aws4_request");
+        hex::encode(hmac(&key, &string_to_sign))
+    };
+
+    assert_eq!(
+        signature,
+        expected(parsed.path()),
+        "the V4 signature of {url}"
+    );
+    // And the check can fail: the same signature does not cover another object.
+    assert_ne!(signature, expected("/yt-exports/another.zip"));
+}
+
 fn verify_gcs_v4_signature(url: &str) {
     let parsed = url::Url::parse(url).unwrap();
     let query = parsed.query().unwrap();

@@ -46,6 +46,10 @@ pub const DELAYED: &str = "yt:export:delayed";
 /// Sorted set of failed job ids scored by when they failed (ms), for operators.
 pub const FAILED: &str = "yt:export:failed";
 
+/// Sorted set: completed job id → when its "ready" email is due to be sent by a sweep
+/// (ms), until the email's outcome is recorded.
+pub const UNSENT: &str = "yt:export:unsent";
+
 /// Sorted set of worker ids scored by their last heartbeat (ms).
 pub const WORKERS: &str = "yt:export:workers";
 

@@ -43,7 +43,7 @@ pub use model::{ExportJob, JobStatus, Phase, Progress, thousands};
 pub use view::{JobView, ProgressView};
 
 #[cfg(feature = "store")]
-pub use queue::{Claim, JobQueue, Lease, Reaped};
+pub use queue::{Claim, JobQueue, Lease, Reaped, UNSENT_EMAIL_GRACE};
 #[cfg(feature = "store")]
 pub use store::{CompletedExport, EXPORT_SCOPE, JobStore, StoreError, connect_pool};
 #[cfg(feature = "store")]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use fred::{
     clients::{Client, Pool},
-    interfaces::{ClientLike, ListInterface, LuaInterface},
+    interfaces::{ClientLike, ListInterface, LuaInterface, SortedSetsInterface},
     prelude::{Builder, Config, ReconnectPolicy},
     types::Value,
 };
@@ -59,8 +59,9 @@ return 1
 /// and takes the job out of the processing list. Returns 1, or 2 when the owner already
 /// ended it this way (a retried write whose first reply was lost), 0 when not the owner.
 ///
-/// KEYS: job, processing, leases, failed. ARGV: id, worker id, record ttl seconds,
-/// '1' to index the job as failed, then field pairs, the first being the new status.
+/// KEYS: job, processing, leases, an index (failed jobs, or unsent emails). ARGV: id,
+/// worker id, record ttl seconds, ms from now to score the job in the index ('-' for no
+/// index), then field pairs, the first being the new status.
 const FINISH: &str = r#"
 if redis.call('HGET', KEYS[1], 'worker_id') ~= ARGV[2] then return 0 end
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -70,12 +71,29 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 redis.call('LREM', KEYS[2], 0, ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-if ARGV[4] == '1' then
+if ARGV[4] ~= '-' then
   local t = redis.call('TIME')
-  redis.call('ZADD', KEYS[4], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[4]), ARGV[1])
 end
 return 1
 "#;
+
+/// Takes up to ARGV[2] unsent emails that are due, for ARGV[1] ms: a worker that dies
+/// while sending leaves them due again after that. KEYS: unsent.
+const TAKE_UNSENT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(due) do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
+end
+return due
+"#;
+
+/// How long the worker that completes a job has to send its "ready" email before any
+/// worker's sweep sends it instead (the completing worker died in between).
+pub const UNSENT_EMAIL_GRACE: Duration = Duration::from_secs(300);
 
 /// Returns a taken job to waiting, only for its owner: at once to the front of the queue
 /// (hand-back on shutdown, which does not count as an attempt), or after a delay.
@@ -297,8 +315,32 @@ impl JobQueue {
             ("archive_bytes", export.archive_bytes.to_string()),
             ("archive_sha256", export.archive_sha256.clone()),
         ];
+        fields.push(("email_status", "pending".to_owned()));
         fields.extend(progress_fields(&Progress::new(Phase::Done, 1, 1)));
-        self.finish(lease, export.keep_for, false, fields).await
+        let unsent = Some((keys::UNSENT, UNSENT_EMAIL_GRACE));
+        self.finish(lease, export.keep_for, unsent, fields).await
+    }
+
+    /// Completed jobs whose "ready" email is overdue: their worker stopped between
+    /// completing them and recording the email. Each is taken for `hold` (another sweep
+    /// leaves it alone meanwhile); the caller sends and records the email, which takes
+    /// the job out of the index (`JobStore::set_email_status`).
+    pub async fn take_unsent(&self, hold: Duration, limit: u32) -> Result<Vec<JobId>, StoreError> {
+        let args = vec![millis(hold).to_string(), limit.to_string()];
+        let due: Vec<String> = self
+            .redis
+            .eval(TAKE_UNSENT, vec![keys::UNSENT.to_owned()], args)
+            .await?;
+        let mut ids = Vec::with_capacity(due.len());
+        for raw in due {
+            match JobId::parse(&raw) {
+                Ok(id) => ids.push(id),
+                Err(_) => {
+                    let _: i64 = self.redis.zrem(keys::UNSENT, raw.as_str()).await?;
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// Marks the job failed with a reason the user can read, and indexes it for
@@ -314,7 +356,8 @@ impl JobQueue {
             ("error", reason.to_owned()),
             ("completed_at", timestamp(now)),
         ];
-        self.finish(lease, UNFINISHED_JOB_TTL, true, fields).await
+        let failed = Some((keys::FAILED, Duration::ZERO));
+        self.finish(lease, UNFINISHED_JOB_TTL, failed, fields).await
     }
 
     /// Puts the job back to wait `delay` before its next attempt; `last_error` says why
@@ -362,20 +405,24 @@ impl JobQueue {
         &self,
         lease: &Lease,
         keep_for: Duration,
-        index_failed: bool,
+        index: Option<(&'static str, Duration)>,
         fields: Vec<(&'static str, String)>,
     ) -> Result<bool, StoreError> {
+        let (index_key, index_in) = match index {
+            Some((key, after)) => (key, millis(after).to_string()),
+            None => (keys::FAILED, "-".to_owned()),
+        };
         let keys = vec![
             keys::job(&lease.job_id),
             keys::PROCESSING.into(),
             keys::LEASES.into(),
-            keys::FAILED.into(),
+            index_key.into(),
         ];
         let mut args = vec![
             lease.job_id.to_string(),
             lease.worker_id.clone(),
             keep_for.as_secs().max(1).to_string(),
-            if index_failed { "1" } else { "0" }.to_owned(),
+            index_in,
         ];
         args.extend(pairs(fields));
         let finished: i64 = self.redis.eval(FINISH, keys, args).await?;

@@ -8,7 +8,7 @@ use fred::{
     clients::Pool,
     interfaces::{
         ClientLike, HashesInterface, KeysInterface, ListInterface, LuaInterface,
-        TransactionInterface,
+        SortedSetsInterface, TransactionInterface,
     },
     prelude::{Builder, Config, ReconnectPolicy},
     types::Expiration,
@@ -177,7 +177,8 @@ impl JobStore {
         Ok(released == 1)
     }
 
-    /// Records whether the job's email went out: `sent`, or `failed` with the reason.
+    /// Records whether the job's email went out: `sent`, or `failed` with the reason. The
+    /// job no longer waits in the unsent-email index either way.
     pub async fn set_email_status(
         &self,
         id: &JobId,
@@ -190,7 +191,15 @@ impl JobStore {
                 ("email_error", reason.to_owned()),
             ],
         };
-        self.update(id, fields).await
+        let updated = self.update(id, fields).await?;
+        self.forget_unsent(id).await?;
+        Ok(updated)
+    }
+
+    /// Takes a job out of the unsent-email index (its email needs no more sending).
+    pub async fn forget_unsent(&self, id: &JobId) -> Result<(), StoreError> {
+        let _: i64 = self.redis.zrem(keys::UNSENT, id.as_str()).await?;
+        Ok(())
     }
 
     /// How many jobs wait in the queue.

@@ -21,6 +21,10 @@ pub const STAGING_PREFIX: &str = "staging/";
 /// Multipart uploads send parts of this size by default; S3 needs at least 5 MiB.
 pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
 
+/// Local disk has no parts: the upload reaches the file in pieces of this size, so a
+/// staging file grows as the archive is written.
+const LOCAL_WRITE_CHUNK: usize = 1024 * 1024;
+
 /// The smallest part S3 accepts (but for the last).
 const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
@@ -103,11 +107,16 @@ impl ExportStorage {
     /// [`ExportStorage::check`] to know the backend answers.
     pub fn open(config: &BackendConfig) -> Result<Self, StorageError> {
         let (operator, local_root) = crate::backend::operator(config)?;
+        let part_size = if local_root.is_some() {
+            LOCAL_WRITE_CHUNK
+        } else {
+            DEFAULT_PART_SIZE
+        };
         Ok(Self {
             operator,
             backend: config.name(),
             local_root,
-            part_size: DEFAULT_PART_SIZE,
+            part_size,
         })
     }
 

@@ -160,14 +160,14 @@ pub struct AzuriteEmulator(Emulator);
 impl AzuriteEmulator {
     pub fn start(container: &str) -> Self {
         let program = tools_dir().join("node_modules/.bin/azurite-blob");
-        let emulator = Emulator::start("azurite-blob", program, |port, dir| {
+        // In memory, so no --location (Azurite refuses the two together); it runs in its
+        // temporary folder all the same.
+        let emulator = Emulator::start("azurite-blob", program, |port, _| {
             vec![
                 "--blobHost".into(),
                 "127.0.0.1".into(),
                 "--blobPort".into(),
                 port.to_string(),
-                "--location".into(),
-                dir.display().to_string(),
                 "--inMemoryPersistence".into(),
                 "--silent".into(),
                 "--skipApiVersionCheck".into(),

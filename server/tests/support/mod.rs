@@ -44,6 +44,11 @@ impl TestApp {
 
     /// Starts with extra server flags (e.g. `--accel-redirect=true`).
     pub async fn start_with(extra: &[&str]) -> Self {
+        Self::start_with_worker(extra, &[]).await
+    }
+
+    /// Starts with extra server flags and extra worker flags (e.g. `--max-attempts=1`).
+    pub async fn start_with_worker(extra: &[&str], worker_extra: &[&str]) -> Self {
         let redis = RedisServer::start();
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("app.db").display());
@@ -76,6 +81,7 @@ impl TestApp {
             "--mail-outbox={}",
             dir.path().join("outbox").display()
         ));
+        argv.extend(worker_extra.iter().map(|s| s.to_string()));
         let WorkerCli { args } = WorkerCli::try_parse_from(argv).unwrap();
         let worker = worker::WorkerContext::connect(args).await.unwrap();
         seed::seed_demo(&worker.db).await.unwrap();

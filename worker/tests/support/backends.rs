@@ -16,6 +16,9 @@ use yt_testkit::{AZURITE_ACCOUNT, AZURITE_KEY, AzuriteEmulator, GcsEmulator, S3E
 
 /// The service-account key the GCS cases sign URLs with (a throwaway test key).
 pub const GCS_TEST_KEY: &str = include_str!("../fixtures/gcs-test-key.pem");
+/// The secret key the S3 emulator's URLs are signed with (moto accepts any).
+pub const S3_TEST_SECRET: &str = "testing-secret";
+
 pub const GCS_TEST_ACCOUNT: &str = "exports-test@yt-export-test.iam.gserviceaccount.com";
 
 /// Multipart uploads in the suite use S3's smallest part, so a few MiB make several parts.
@@ -83,7 +86,7 @@ impl Harness {
                         region: "us-east-1".into(),
                         endpoint: Some(emulator.endpoint()),
                         access_key_id: Some("testing".into()),
-                        secret_access_key: Some("testing".into()),
+                        secret_access_key: Some(S3_TEST_SECRET.into()),
                         session_token: None,
                     });
                     (config, Some(Box::new(emulator)))
