@@ -307,8 +307,6 @@ fn forge_query_value(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
-/// Checks a GCS V4 signed URL the way Google does: rebuild the canonical request and
-/// the string to sign, then verify `X-Goog-Signature` with the test key's public half.
 /// Checks an S3 presigned URL the way S3 does (Signature Version 4, query-string form),
 /// with the emulator's test secret; moto itself accepts any signature.
 fn verify_s3_v4_signature(url: &str) {
@@ -380,6 +378,8 @@ fn verify_s3_v4_signature(url: &str) {
     assert_ne!(signature, expected("/yt-exports/another.zip"));
 }
 
+/// Checks a GCS V4 signed URL the way Google does: rebuild the canonical request and
+/// the string to sign, then verify `X-Goog-Signature` with the test key's public half.
 fn verify_gcs_v4_signature(url: &str) {
     let parsed = url::Url::parse(url).unwrap();
     let query = parsed.query().unwrap();

@@ -52,9 +52,12 @@ fn gcs(config: &GcsConfig) -> Result<Operator, StorageError> {
 }
 
 fn s3(config: &S3Config) -> Result<Operator, StorageError> {
+    // Every part carries its CRC32C, which S3 checks on arrival: a part damaged on the way
+    // is refused, not stored.
     let mut builder = services::S3::default()
         .bucket(&config.bucket)
-        .region(&config.region);
+        .region(&config.region)
+        .checksum_algorithm("crc32c");
     if let Some(endpoint) = &config.endpoint {
         builder = builder.endpoint(endpoint);
     }

@@ -20,7 +20,7 @@ use crate::{free_port, redis::wait_for_port};
 /// Azurite's well-known development account and key (public, in Microsoft's docs).
 pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
 pub const AZURITE_KEY: &str =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IfsuFq2UVErCz4I6tq/K1SZFr5BBBlEtUgvRDqA==";
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// The folder `scripts/setup` installs the emulators into.
 pub fn tools_dir() -> PathBuf {
@@ -126,15 +126,28 @@ impl S3Emulator {
     }
 }
 
-/// gcp-storage-emulator, in memory, with one bucket.
+/// gcp-storage-emulator, in memory, with one bucket, run through our launcher
+/// `emulators/gcs_emulator.py`: it adds GCS's XML API multipart upload, which opendal
+/// uses for large objects and the emulator lacks.
 pub struct GcsEmulator(Emulator);
 
 impl GcsEmulator {
     pub fn start(bucket: &str) -> Self {
-        let program = tools_dir().join("venv/bin/gcp-storage-emulator");
+        // The venv's python is there whatever was installed in it: look for the package's
+        // own command to tell whether scripts/setup installed the emulator.
+        let venv = tools_dir().join("venv");
+        let installed = venv.join("bin/gcp-storage-emulator");
+        assert!(
+            installed.exists(),
+            "gcp-storage-emulator is not installed at {}: run scripts/setup",
+            installed.display()
+        );
+        let launcher = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("emulators/gcs_emulator.py");
         let bucket = bucket.to_owned();
-        let emulator = Emulator::start("gcp-storage-emulator", program, move |port, _| {
+        let python = venv.join("bin/python");
+        let emulator = Emulator::start("gcp-storage-emulator", python, move |port, _| {
             vec![
+                launcher.display().to_string(),
                 "start".into(),
                 "--host".into(),
                 "127.0.0.1".into(),
