@@ -190,6 +190,22 @@ async fn signed_url(h: Harness) {
             let forged = forge_query_value(&url, "sig");
             let refused = client.get(&forged).send().await.unwrap();
             assert_eq!(refused.status(), 403, "{forged}");
+            // The SAS covers this archive only, and reading only.
+            let other_key = new_key();
+            store(storage, &other_key, b"another user's archive").await;
+            let elsewhere = url.replacen(&key, &other_key, 1);
+            let refused = client.get(&elsewhere).send().await.unwrap();
+            assert_eq!(refused.status(), 403, "{elsewhere}");
+            let overwrite = client
+                .put(&url)
+                .header("x-ms-blob-type", "BlockBlob")
+                .body("replaced")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(overwrite.status(), 403, "a read SAS wrote: {url}");
+            assert!(read_back(storage, &key).await == data, "the archive changed");
+            storage.delete(&other_key).await.unwrap();
         }
         Kind::Local => unreachable!(),
     }

@@ -10,6 +10,7 @@
 mod backend;
 mod config;
 mod key;
+mod sas;
 mod store;
 
 pub use config::{AzblobConfig, BackendConfig, GcsConfig, S3Config};

@@ -13,7 +13,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use opendal::{ErrorKind, Operator};
 use sha2::{Digest, Sha256};
 
-use crate::{BackendConfig, InvalidKey, validate_key};
+use crate::{BackendConfig, InvalidKey, sas::BlobSigner, validate_key};
 
 /// Where uploads are written before they are published; the same on every backend.
 pub const STAGING_PREFIX: &str = "staging/";
@@ -100,6 +100,8 @@ pub struct ExportStorage {
     backend: &'static str,
     local_root: Option<PathBuf>,
     part_size: usize,
+    /// Signs Azure download URLs; opendal's own signing there needs a SAS token.
+    blob_signer: Option<BlobSigner>,
 }
 
 impl ExportStorage {
@@ -112,11 +114,16 @@ impl ExportStorage {
         } else {
             DEFAULT_PART_SIZE
         };
+        let blob_signer = match config {
+            BackendConfig::Azblob(azblob) => BlobSigner::for_config(azblob)?,
+            _ => None,
+        };
         Ok(Self {
             operator,
             backend: config.name(),
             local_root,
             part_size,
+            blob_signer,
         })
     }
 
@@ -192,6 +199,11 @@ impl ExportStorage {
         let key = validate_key(key)?;
         let meta = self.operator.stat(key).await?;
 
+        if let (Some(ttl), Some(signer)) = (presign_for, &self.blob_signer) {
+            return Ok(Download::Redirect {
+                url: signer.read_url(key, ttl, content_disposition),
+            });
+        }
         let capability = self.operator.info().full_capability();
         if let Some(ttl) = presign_for
             && capability.presign_read
