@@ -384,18 +384,37 @@ async fn export(
     Ok(Some((completed, user.display_name)))
 }
 
-/// Copies the pipeline's progress into the job record, at most every 250 ms.
+/// Copies the pipeline's progress into the job record, at most every 250 ms. Returns as
+/// soon as the pipeline ends (drops its sender): the job's outcome, written next,
+/// supersedes any progress not yet recorded.
 async fn publish_progress(
     jobs: yt_jobs::JobStore,
     id: JobId,
     mut progress: watch::Receiver<Progress>,
 ) {
-    while progress.changed().await.is_ok() {
+    let mut unrecorded = progress.changed().await.is_ok();
+    while unrecorded {
         let current = *progress.borrow_and_update();
         if let Err(error) = jobs.record_progress(&id, &current).await {
             tracing::warn!(%error, "could not record progress");
         }
-        tokio::time::sleep(PROGRESS_INTERVAL).await;
+
+        unrecorded = false;
+        let pause = tokio::time::sleep(PROGRESS_INTERVAL);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                () = &mut pause => break,
+                changed = progress.changed() => match changed {
+                    Ok(()) => unrecorded = true,
+                    Err(_) => return,
+                },
+            }
+        }
+
+        if !unrecorded {
+            unrecorded = progress.changed().await.is_ok();
+        }
     }
 }
 

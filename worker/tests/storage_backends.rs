@@ -204,7 +204,10 @@ async fn signed_url(h: Harness) {
                 .await
                 .unwrap();
             assert_eq!(overwrite.status(), 403, "a read SAS wrote: {url}");
-            assert!(read_back(storage, &key).await == data, "the archive changed");
+            assert!(
+                read_back(storage, &key).await == data,
+                "the archive changed"
+            );
             storage.delete(&other_key).await.unwrap();
         }
         Kind::Local => unreachable!(),

@@ -1,4 +1,6 @@
-//! Just enough of the Prometheus text format to read samples back in tests.
+//! Just enough of the Prometheus text format to read samples back in tests. (The
+//! `prometheus-parse` crate cuts label values at the first `}`, as in the route
+//! `/api/account/export/status/{job_id}`.)
 
 /// One sample line: `name{labels} value`.
 struct Sample {
