@@ -52,7 +52,12 @@ pub async fn run(ctx: Arc<WorkerContext>, shutdown: CancellationToken) {
 
     let mut pause = Duration::from_millis(250);
     loop {
+        // Biased: once shutdown is requested no new BLMOVE may be sent, or a job just
+        // handed back could be moved again by a worker that is leaving. (One already
+        // waiting when the signal comes is dropped; a job it moves in that instant has
+        // no lease and the reaper returns it.)
         let taken = tokio::select! {
+            biased;
             () = shutdown.cancelled() => break,
             taken = ctx.queue.take(ctx.args.tuning.poll_timeout()) => taken,
         };
