@@ -27,6 +27,14 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 "#;
 
+/// Records progress only while the job is being processed: a write that arrives after
+/// the job was handed back, retried or finished must not show a stale phase.
+const RECORD_PROGRESS: &str = r#"
+if redis.call('HGET', KEYS[1], 'status') ~= 'processing' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"#;
+
 /// Ends a user's active export: clears the marker if it still names this job, and on
 /// failure removes the job from the user's export window, giving the unit back.
 const END_ACTIVE: &str = r#"
@@ -141,12 +149,22 @@ impl JobStore {
         self.get(&id).await
     }
 
+    /// Writes a running job's progress; `false` when the job is no longer processing
+    /// (handed back, waiting for a retry, finished) or gone.
     pub async fn record_progress(
         &self,
         id: &JobId,
         progress: &Progress,
     ) -> Result<bool, StoreError> {
-        self.update(id, progress_fields(progress).into()).await
+        let args: Vec<String> = progress_fields(progress)
+            .into_iter()
+            .flat_map(|(name, value)| [name.to_owned(), value])
+            .collect();
+        let recorded: i64 = self
+            .redis
+            .eval(RECORD_PROGRESS, vec![keys::job(id)], args)
+            .await?;
+        Ok(recorded == 1)
     }
 
     /// Called by the worker when a job ends: the user may request another export, and a

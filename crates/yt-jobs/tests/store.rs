@@ -84,6 +84,31 @@ async fn lifecycle_updates_never_resurrect_a_deleted_job() {
 }
 
 #[tokio::test]
+async fn progress_arriving_after_a_hand_back_is_dropped() {
+    let redis = RedisServer::start();
+    let (jobs, raw) = store(&redis).await;
+    let job = job(5);
+    jobs.create(&job).await.unwrap();
+    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
+    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
+    let Claim::Claimed(_) = queue.claim(&id, "w1", LEASE, Utc::now()).await.unwrap() else {
+        panic!("the job should be claimed");
+    };
+    let lease = Lease {
+        job_id: id,
+        worker_id: "w1".into(),
+    };
+
+    assert!(queue.hand_back(&lease).await.unwrap());
+    let late = Progress::new(Phase::WatchHistory, 7, 10);
+    assert!(!jobs.record_progress(&job.id, &late).await.unwrap());
+
+    let waiting = jobs.get(&job.id).await.unwrap().unwrap();
+    assert_eq!(waiting.status, JobStatus::Pending);
+    assert_eq!(waiting.progress.phase, Phase::Queued);
+}
+
+#[tokio::test]
 async fn completion_records_the_result_and_keeps_the_record_for_its_lifetime() {
     let redis = RedisServer::start();
     let (jobs, raw) = store(&redis).await;
