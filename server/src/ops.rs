@@ -15,8 +15,6 @@ use axum::{
     routing::get,
 };
 
-use yt_jobs::{WorkerRegistry, admin::QueueAdmin};
-
 use crate::AppState;
 
 /// Route label of requests no route matched (static files, unknown paths).
@@ -32,16 +30,7 @@ pub fn router() -> Router<AppState> {
 /// Samples the shared gauges (jobs by state, live workers, local storage use), then
 /// renders.
 async fn metrics(State(state): State<AppState>) -> Response {
-    match QueueAdmin::new(state.redis.clone()).stats().await {
-        Ok(jobs) => {
-            yt_metrics::set_jobs_by_state(jobs.waiting, jobs.delayed, jobs.processing, jobs.failed)
-        }
-        Err(error) => tracing::warn!(%error, "could not count the jobs"),
-    }
-    match WorkerRegistry::new(state.redis.clone()).live().await {
-        Ok(workers) => yt_metrics::set_live_workers(workers.len() as u64),
-        Err(error) => tracing::warn!(%error, "could not count the live workers"),
-    }
+    yt_metrics::sample_jobs(&state.redis).await;
     if let Some(root) = state
         .account
         .storage()

@@ -6,7 +6,6 @@ use std::{net::SocketAddr, sync::Arc};
 use anyhow::Context as _;
 use axum::{Router, extract::State, response::Response, routing::get};
 use tokio_util::sync::CancellationToken;
-use yt_jobs::admin::QueueAdmin;
 
 use crate::WorkerContext;
 
@@ -45,16 +44,7 @@ pub async fn serve(
 /// Samples the shared gauges (jobs by state, live workers, local storage use), then
 /// renders.
 async fn metrics(State(ctx): State<Arc<WorkerContext>>) -> Response {
-    match QueueAdmin::new(ctx.redis.clone()).stats().await {
-        Ok(jobs) => {
-            yt_metrics::set_jobs_by_state(jobs.waiting, jobs.delayed, jobs.processing, jobs.failed)
-        }
-        Err(error) => tracing::warn!(%error, "could not count the jobs"),
-    }
-    match ctx.workers.live().await {
-        Ok(workers) => yt_metrics::set_live_workers(workers.len() as u64),
-        Err(error) => tracing::warn!(%error, "could not count the live workers"),
-    }
+    yt_metrics::sample_jobs(&ctx.redis).await;
     if let Some(root) = ctx.storage.local_root().map(|p| p.to_path_buf()) {
         let sampled = tokio::task::spawn_blocking(move || yt_metrics::sample_local_storage(&root));
         if let Ok(Err(error)) = sampled.await {

@@ -326,6 +326,14 @@ fn forge_query_value(url: &str, name: &str) -> String {
     parsed.to_string()
 }
 
+/// The decoded value of a signed URL's query parameter `name`, which must be there.
+fn query_param(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("{name} missing from {url}"))
+}
+
 /// Checks an S3 presigned URL the way S3 does (Signature Version 4, query-string form),
 /// with the emulator's test secret; moto itself accepts any signature.
 fn verify_s3_v4_signature(url: &str) {
@@ -337,13 +345,7 @@ fn verify_s3_v4_signature(url: &str) {
     };
 
     let parsed = url::Url::parse(url).unwrap();
-    let param = |name: &str| {
-        parsed
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("{name} missing from {url}"))
-    };
+    let param = |name: &str| query_param(&parsed, name);
     assert_eq!(param("X-Amz-Algorithm"), "AWS4-HMAC-SHA256");
     assert_eq!(param("X-Amz-SignedHeaders"), "host");
     let credential = param("X-Amz-Credential");
@@ -402,13 +404,7 @@ fn verify_s3_v4_signature(url: &str) {
 fn verify_gcs_v4_signature(url: &str) {
     let parsed = url::Url::parse(url).unwrap();
     let query = parsed.query().unwrap();
-    let param = |name: &str| {
-        parsed
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("{name} missing from {url}"))
-    };
+    let param = |name: &str| query_param(&parsed, name);
     assert_eq!(param("X-Goog-Algorithm"), "GOOG4-RSA-SHA256");
     let credential = param("X-Goog-Credential");
     let (account, scope) = credential.split_once('/').unwrap();

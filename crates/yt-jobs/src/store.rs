@@ -156,15 +156,8 @@ impl JobStore {
         id: &JobId,
         progress: &Progress,
     ) -> Result<bool, StoreError> {
-        let args: Vec<String> = progress_fields(progress)
-            .into_iter()
-            .flat_map(|(name, value)| [name.to_owned(), value])
-            .collect();
-        let recorded: i64 = self
-            .redis
-            .eval(RECORD_PROGRESS, vec![keys::job(id)], args)
-            .await?;
-        Ok(recorded == 1)
+        let fields = progress_fields(progress).into();
+        self.set_fields(RECORD_PROGRESS, id, fields).await
     }
 
     /// Called by the worker when a job ends: the user may request another export, and a
@@ -236,15 +229,23 @@ impl JobStore {
         id: &JobId,
         fields: Vec<(&'static str, String)>,
     ) -> Result<bool, StoreError> {
+        self.set_fields(UPDATE_EXISTING, id, fields).await
+    }
+
+    /// Runs `script`, one that sets the field pairs it is given on the job's hash when its
+    /// condition holds, and says whether it did.
+    async fn set_fields(
+        &self,
+        script: &str,
+        id: &JobId,
+        fields: Vec<(&'static str, String)>,
+    ) -> Result<bool, StoreError> {
         let args: Vec<String> = fields
             .into_iter()
             .flat_map(|(name, value)| [name.to_owned(), value])
             .collect();
-        let updated: i64 = self
-            .redis
-            .eval(UPDATE_EXISTING, vec![keys::job(id)], args)
-            .await?;
-        Ok(updated == 1)
+        let set: i64 = self.redis.eval(script, vec![keys::job(id)], args).await?;
+        Ok(set == 1)
     }
 }
 

@@ -25,6 +25,20 @@ fn job(user_id: i64) -> ExportJob {
     )
 }
 
+/// Takes the queued job as worker `w1` and claims it, as a worker does.
+async fn take_and_claim(redis: &RedisServer, raw: &fred::clients::Pool) -> (JobQueue, Lease) {
+    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
+    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
+    let Claim::Claimed(_) = queue.claim(&id, "w1", LEASE, Utc::now()).await.unwrap() else {
+        panic!("the job should be claimed");
+    };
+    let lease = Lease {
+        job_id: id,
+        worker_id: "w1".into(),
+    };
+    (queue, lease)
+}
+
 #[tokio::test]
 async fn a_new_job_is_queued_with_the_spec_fields() {
     let redis = RedisServer::start();
@@ -54,15 +68,7 @@ async fn lifecycle_updates_never_resurrect_a_deleted_job() {
     let job = job(3);
     jobs.create(&job).await.unwrap();
 
-    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
-    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
-    let Claim::Claimed(_) = queue.claim(&id, "w1", LEASE, Utc::now()).await.unwrap() else {
-        panic!("the job should be claimed");
-    };
-    let lease = Lease {
-        job_id: id,
-        worker_id: "w1".into(),
-    };
+    let (queue, lease) = take_and_claim(&redis, &raw).await;
     assert!(
         jobs.record_progress(&job.id, &Progress::new(Phase::WatchHistory, 5, 10))
             .await
@@ -89,15 +95,7 @@ async fn progress_arriving_after_a_hand_back_is_dropped() {
     let (jobs, raw) = store(&redis).await;
     let job = job(5);
     jobs.create(&job).await.unwrap();
-    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
-    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
-    let Claim::Claimed(_) = queue.claim(&id, "w1", LEASE, Utc::now()).await.unwrap() else {
-        panic!("the job should be claimed");
-    };
-    let lease = Lease {
-        job_id: id,
-        worker_id: "w1".into(),
-    };
+    let (queue, lease) = take_and_claim(&redis, &raw).await;
 
     assert!(queue.hand_back(&lease).await.unwrap());
     let late = Progress::new(Phase::WatchHistory, 7, 10);
@@ -125,13 +123,7 @@ async fn completion_records_the_result_and_keeps_the_record_for_its_lifetime() {
         archive_sha256: "ab".repeat(32),
         keep_for: Duration::from_secs(25 * 3600),
     };
-    let queue = JobQueue::connect(&redis.url(), raw.clone()).await.unwrap();
-    let id = queue.take(Duration::from_secs(1)).await.unwrap().unwrap();
-    queue.claim(&id, "w1", LEASE, now).await.unwrap();
-    let lease = Lease {
-        job_id: id,
-        worker_id: "w1".into(),
-    };
+    let (queue, lease) = take_and_claim(&redis, &raw).await;
     assert!(queue.complete(&lease, &completed).await.unwrap());
 
     let done = jobs.get(&job.id).await.unwrap().unwrap();

@@ -7,8 +7,9 @@
 //! listener (nginx hides the path from the public site), each worker on
 //! `YT_WORKER_METRICS_ADDR`.
 //!
-//! Gauges of shared state (queue length, stored archives) are sampled when scraped, so
-//! they are as fresh as the scrape and cost nothing in between.
+//! Gauges of shared state (jobs by state, live workers, stored archives) are sampled when
+//! scraped ([`sample_jobs`], [`sample_local_storage`]), so they are as fresh as the
+//! scrape and cost nothing in between.
 
 pub mod endpoints;
 pub mod names;
@@ -18,7 +19,7 @@ mod sample;
 
 pub use record::{
     archive_written, cleanup_finished, email_outcome, http_request, job_finished, rate_limited,
-    set_jobs_by_state, set_live_workers, set_queue_length, time_phase, worker_up,
+    time_phase, worker_up,
 };
 pub use recorder::{MetricsError, install, render};
-pub use sample::{LocalStorageUse, sample_local_storage};
+pub use sample::{LocalStorageUse, sample_jobs, sample_local_storage};

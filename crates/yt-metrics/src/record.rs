@@ -40,12 +40,12 @@ pub fn rate_limited(scope: &str) {
 }
 
 /// The queue's length, as just read from Redis.
-pub fn set_queue_length(jobs: u64) {
+fn set_queue_length(jobs: u64) {
     gauge!(QUEUE_LENGTH).set(jobs as f64);
 }
 
 /// Jobs by state, as counted from Redis by the caller; `waiting` is the queue length.
-pub fn set_jobs_by_state(waiting: u64, delayed: u64, processing: u64, failed: u64) {
+pub(crate) fn set_jobs_by_state(waiting: u64, delayed: u64, processing: u64, failed: u64) {
     set_queue_length(waiting);
     for (state, jobs) in [
         ("waiting", waiting),
@@ -107,7 +107,7 @@ pub fn worker_up() {
 }
 
 /// Workers with a fresh heartbeat, as counted from Redis by the caller.
-pub fn set_live_workers(workers: u64) {
+pub(crate) fn set_live_workers(workers: u64) {
     gauge!(WORKERS_LIVE).set(workers as f64);
 }
 

@@ -2,9 +2,27 @@
 
 use std::path::Path;
 
+use fred::clients::Pool;
 use metrics::gauge;
+use yt_jobs::{WorkerRegistry, admin::QueueAdmin};
 
-use crate::names::{STORAGE_ARCHIVES, STORAGE_BYTES};
+use crate::{
+    names::{STORAGE_ARCHIVES, STORAGE_BYTES},
+    record::{set_jobs_by_state, set_live_workers},
+};
+
+/// Counts jobs by state and live workers in Redis (indexes only, no KEYS) and sets their
+/// gauges. A Redis that does not answer is logged and leaves the last values.
+pub async fn sample_jobs(redis: &Pool) {
+    match QueueAdmin::new(redis.clone()).stats().await {
+        Ok(jobs) => set_jobs_by_state(jobs.waiting, jobs.delayed, jobs.processing, jobs.failed),
+        Err(error) => tracing::warn!(%error, "could not count the jobs"),
+    }
+    match WorkerRegistry::new(redis.clone()).live().await {
+        Ok(workers) => set_live_workers(workers.len() as u64),
+        Err(error) => tracing::warn!(%error, "could not count the live workers"),
+    }
+}
 
 /// What the local export folder holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
